@@ -1,0 +1,177 @@
+// safetensors reading by offset. Only the JSON header is parsed eagerly; tensor bytes are read
+// when a consumer asks, a row range at a time if need be, so no checkpoint is read whole.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { LlamacError } from '../errors.js';
+import { decodeBF16, decodeF16 } from '../ir/half.js';
+
+export type StorageDType = 'BF16' | 'F16' | 'F32';
+export const DTYPE_BYTES: Readonly<Record<StorageDType, number>> = { BF16: 2, F16: 2, F32: 4 };
+
+export interface TensorRef {
+  readonly name: string;
+  readonly file: string;
+  readonly dtype: StorageDType;
+  readonly shape: readonly number[];
+  /** Absolute byte offset of the tensor's data in the file. */
+  readonly offset: number;
+  readonly byteLength: number;
+}
+
+export interface SafetensorsHeader {
+  readonly file: string;
+  readonly tensors: ReadonlyMap<string, TensorRef>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+function isStorageDType(s: string): s is StorageDType {
+  return s === 'BF16' || s === 'F16' || s === 'F32';
+}
+
+function readExactly(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new Error('unexpected end of file');
+    done += n;
+  }
+}
+
+/** Parse and validate a safetensors header; reads only the header bytes. */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new LlamacError(`${file}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) throw new LlamacError(`${file}: truncated file (${size} bytes): no header length`);
+    const lenBuf = new Uint8Array(8);
+    readExactly(fd, lenBuf, 0);
+    const headerLen = Number(new DataView(lenBuf.buffer).getBigUint64(0, true));
+    if (8 + headerLen > size) throw new LlamacError(`${file}: header length ${headerLen} runs past the end of the file (${size} bytes)`);
+    const headerBytes = new Uint8Array(headerLen);
+    readExactly(fd, headerBytes, 8);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(headerBytes));
+    } catch (e) {
+      throw new LlamacError(`${file}: bad JSON header: ${(e as Error).message}`);
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new LlamacError(`${file}: bad JSON header: not an object`);
+    const dataStart = 8 + headerLen;
+    const dataLen = size - dataStart;
+    const tensors = new Map<string, TensorRef>();
+    let metadata: Record<string, string> = {};
+    const spans: Array<{ name: string; begin: number; end: number }> = [];
+    for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
+      if (name === '__metadata__') {
+        metadata = (entry ?? {}) as Record<string, string>;
+        continue;
+      }
+      const where = `${file}: tensor '${name}'`;
+      if (typeof entry !== 'object' || entry === null) throw new LlamacError(`${where}: header entry is not an object`);
+      const { dtype, shape, data_offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      if (typeof dtype !== 'string') throw new LlamacError(`${where}: missing dtype`);
+      if (!isStorageDType(dtype)) throw new LlamacError(`${where}: unknown dtype '${dtype}' (supported: BF16, F16, F32)`);
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new LlamacError(`${where}: bad shape ${JSON.stringify(shape)}`);
+      if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isInteger(d))) {
+        throw new LlamacError(`${where}: bad data_offsets ${JSON.stringify(data_offsets)}`);
+      }
+      const [begin, end] = data_offsets as [number, number];
+      if (begin < 0 || end < begin || end > dataLen) {
+        throw new LlamacError(`${where}: data_offsets [${begin}, ${end}] out of range (data section is ${dataLen} bytes)`);
+      }
+      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+      const expected = numel * DTYPE_BYTES[dtype];
+      if (end - begin !== expected) {
+        throw new LlamacError(`${where}: byte length ${end - begin} does not match ${dtype} x [${(shape as number[]).join(', ')}] = ${expected} bytes`);
+      }
+      spans.push({ name, begin, end });
+      tensors.set(name, { name, file, dtype, shape: shape as number[], offset: dataStart + begin, byteLength: end - begin });
+    }
+    spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+    for (let i = 1; i < spans.length; i++) {
+      const prev = spans[i - 1];
+      const cur = spans[i];
+      if (cur.begin < prev.end && cur.end > cur.begin) {
+        throw new LlamacError(`${file}: tensor '${cur.name}' overlaps tensor '${prev.name}' (bytes ${cur.begin}..${cur.end} vs ${prev.begin}..${prev.end})`);
+      }
+    }
+    return { file, tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decodeInto(dtype: StorageDType, bytes: Uint8Array, out: Float32Array): void {
+  if (dtype === 'BF16') decodeBF16(bytes, out);
+  else if (dtype === 'F16') decodeF16(bytes, out);
+  else out.set(new Float32Array(bytes.buffer, bytes.byteOffset, out.length));
+}
+
+function checkFinite(ref: TensorRef, data: Float32Array, firstIndex: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      throw new LlamacError(`${ref.file}: tensor '${ref.name}' contains ${Number.isNaN(v) ? 'NaN' : 'Inf'} at element ${firstIndex + i}`);
+    }
+  }
+}
+
+/**
+ * Read rows [rowStart, rowStart+rowCount) of a tensor (a 1-D tensor is one row) as float32,
+ * checking for NaN/Inf. Reads only those bytes.
+ */
+export function readTensorRows(ref: TensorRef, rowStart: number, rowCount: number): Float32Array {
+  const rowLen = ref.shape.length <= 1 ? ref.shape[0] ?? 1 : ref.shape.slice(1).reduce((a, b) => a * b, 1);
+  const rows = ref.shape.length <= 1 ? 1 : ref.shape[0];
+  if (rowStart < 0 || rowStart + rowCount > rows) throw new Error(`row range ${rowStart}+${rowCount} outside tensor '${ref.name}' with ${rows} rows`);
+  const esize = DTYPE_BYTES[ref.dtype];
+  const out = new Float32Array(rowLen * rowCount);
+  // f32 data must be 4-byte aligned to view it; read into a fresh buffer.
+  const bytes = new Uint8Array(out.length * esize);
+  const fd = openSync(ref.file, 'r');
+  try {
+    readExactly(fd, bytes, ref.offset + rowStart * rowLen * esize);
+  } catch (e) {
+    throw new LlamacError(`${ref.file}: tensor '${ref.name}': ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+  decodeInto(ref.dtype, bytes, out);
+  checkFinite(ref, out, rowStart * rowLen);
+  return out;
+}
+
+export function readTensor(ref: TensorRef): Float32Array {
+  const rows = ref.shape.length <= 1 ? 1 : ref.shape[0];
+  return readTensorRows(ref, 0, rows);
+}
+
+export interface TensorToWrite {
+  readonly name: string;
+  readonly dtype: StorageDType;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+/** Serialize tensors to safetensors bytes (header padded to 8 bytes, as the reference writer does). */
+export function encodeSafetensorsHeader(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): { header: Uint8Array; dataLength: number } {
+  const obj: Record<string, unknown> = {};
+  if (metadata) obj['__metadata__'] = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    obj[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
+    offset += t.data.length;
+  }
+  let json = JSON.stringify(obj);
+  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  const jsonBytes = new TextEncoder().encode(json);
+  const header = new Uint8Array(8 + jsonBytes.length);
+  new DataView(header.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
+  header.set(jsonBytes, 8);
+  return { header, dataLength: offset };
+}

@@ -1,0 +1,55 @@
+// Turning a weight source into float32 numbers. Lazy sources compose (stack, scale) so passes can
+// rewrite weights without reading them; only a consumer that needs numbers calls this.
+
+import type { Value, WeightSource } from './graph.js';
+import { dequantize } from './quantized.js';
+import { elementCount } from './types.js';
+
+/** Reads checkpoint tensors by name (implemented by compiler/checkpoint). */
+export interface TensorReader {
+  read(name: string): Float32Array;
+}
+
+export function materialize(src: WeightSource, reader: TensorReader): Float32Array {
+  switch (src.kind) {
+    case 'checkpoint':
+      return reader.read(src.tensor);
+    case 'constant':
+      return src.data;
+    case 'quantized':
+      return dequantize(src.matrix);
+    case 'concat_rows': {
+      const parts = src.parts.map((p) => materialize(p, reader));
+      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
+      }
+      return out;
+    }
+    case 'scale_cols': {
+      const base = materialize(src.base, reader);
+      const k = src.colScale.length;
+      const out = new Float32Array(base.length);
+      for (let i = 0; i < base.length; i++) out[i] = base[i] * src.colScale[i % k];
+      return out;
+    }
+    case 'scale_elems': {
+      const base = materialize(src.base, reader);
+      const out = new Float32Array(base.length);
+      for (let i = 0; i < base.length; i++) out[i] = base[i] * src.elemScale[i];
+      return out;
+    }
+  }
+}
+
+/** Materialize a parameter value, checking the element count against its type. */
+export function materializeParam(v: Value, reader: TensorReader): Float32Array {
+  if (!v.param) throw new Error(`internal: ${v.name} is not a parameter`);
+  const data = materialize(v.param, reader);
+  const shape = v.type.shape.map((d) => (typeof d === 'number' ? d : NaN));
+  const expected = elementCount(shape);
+  if (data.length !== expected) throw new Error(`internal: parameter ${v.name} materialized ${data.length} elements, type wants ${expected}`);
+  return data;
+}
