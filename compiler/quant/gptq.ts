@@ -1,0 +1,352 @@
+// GPTQ (Frantar et al. 2022) for int4 groups, emitting the plain layout of compiler/ir/quantized.ts.
+//
+// Statistics it needs: H = Σ x xᵀ over calibration activations x ∈ R^K that *enter this matrix*
+// (the input of the linear layer, e.g. the RMSNorm output for q/k/v/gate/up, the attention
+// output for o, silu(gate)*up for down). Any positive multiple of H gives the same result (the
+// damping is relative to mean(diag H)); use HessianAccumulator to build it.
+//
+// Algorithm, as in the reference implementation, with these choices:
+//   - dead columns (diag H = 0: the input channel was always 0) get H_ii = 1 and W[:, i] = 0;
+//   - damping λ = percdamp · mean(diag H) (retried ×10 if H + λI is not positive definite);
+//   - optional act-order: columns processed by decreasing diag H; groups stay the contiguous
+//     ranges of K the layout needs, and a group's (scale, zero) is chosen with the int4 search
+//     from the group's *current* (error-updated) weights when its first column is processed;
+//   - U = upper Cholesky factor of H⁻¹ (H⁻¹ = UᵀU), computed as R⁻¹ from H = R Rᵀ (R upper):
+//     one Cholesky and one triangular inverse, no explicit H⁻¹;
+//   - lazy batches of `blockSize` columns: errors are applied inside the block immediately and
+//     to the columns after the block once per block.
+// Rows are independent given U, so the pool quantizes row chunks in workers sharing U through
+// a SharedArrayBuffer, with byte-identical results.
+
+import { groupsPerRow, int4RowBytes } from '../ir/quantized.js';
+import type { QuantizedMatrix } from '../ir/quantized.js';
+import { allocInt4, checkShape, chooseGroupParams, int4Matrix, putNibble, quantLevel, resolveInt4 } from './int4.js';
+import type { Int4Buffers, Int4Config, Int4Options } from './int4.js';
+
+export interface GptqHessianOptions {
+  /** Damping as a fraction of mean(diag H). Default 0.01. */
+  readonly percdamp?: number;
+  /** Process columns by decreasing diag H. Default true. */
+  readonly actOrder?: boolean;
+}
+
+export interface GptqOptions extends Int4Options, GptqHessianOptions {
+  /** Lazy-batch width in columns. Default 128. */
+  readonly blockSize?: number;
+}
+
+/** H prepared for GPTQ: reusable for every matrix that reads the same input (q, k, v; gate, up). */
+export interface GptqHessian {
+  readonly K: number;
+  /** Upper Cholesky factor U of (H + λI)⁻¹ in processing order, row-major K×K; only the upper triangle is meaningful. SharedArrayBuffer-backed. */
+  readonly U: Float64Array;
+  /** perm[j] = original column processed j-th. */
+  readonly perm: Int32Array;
+  /** 1 where diag H was 0 (original column order). */
+  readonly dead: Uint8Array;
+  /** The damping actually added. */
+  readonly damp: number;
+}
+
+/** Prepares H (K×K, row-major, symmetric; not modified) for quantizeGptq. O(K³/3). */
+export function prepareGptq(H: Float64Array, K: number, opts: GptqHessianOptions = {}): GptqHessian {
+  if (H.length !== K * K) throw new Error(`gptq: H has ${H.length} values, K=${K} needs ${K * K}`);
+  const percdamp = opts.percdamp ?? 0.01;
+  const actOrder = opts.actOrder ?? true;
+  const dead = new Uint8Array(K);
+  const diag = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    const d = H[i * K + i];
+    if (!Number.isFinite(d) || d < 0) throw new Error(`gptq: H[${i},${i}] = ${d} is not a valid Hessian diagonal`);
+    dead[i] = d === 0 ? 1 : 0;
+    diag[i] = d === 0 ? 1 : d;
+  }
+  const perm = new Int32Array(K);
+  for (let i = 0; i < K; i++) perm[i] = i;
+  if (actOrder) {
+    // Stable: ties keep index order, so the permutation is deterministic.
+    const idx = Array.from(perm);
+    idx.sort((a, b) => diag[b] - diag[a] || a - b);
+    perm.set(idx);
+  }
+  let mean = 0;
+  for (let i = 0; i < K; i++) mean += diag[i];
+  mean /= K;
+  const U = new Float64Array(new SharedArrayBuffer(K * K * 8));
+  let damp = percdamp * mean;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    // Permuted, damped copy of H (dead rows/cols are zero off the diagonal for a PSD H).
+    for (let i = 0; i < K; i++) {
+      const pi = perm[i];
+      const src = pi * K;
+      const dst = i * K;
+      for (let j = i; j < K; j++) U[dst + j] = dead[pi] || dead[perm[j]] ? 0 : H[src + perm[j]];
+      U[dst + i] = diag[pi] + damp;
+    }
+    if (upperCholeskyInPlace(U, K)) {
+      invertUpperInPlace(U, K);
+      return { K, U, perm, dead, damp };
+    }
+    damp = damp > 0 ? damp * 10 : 1e-6 * mean;
+  }
+  throw new Error('gptq: H + λI is not positive definite even with heavy damping');
+}
+
+/**
+ * In place: from the upper triangle of symmetric A, computes upper R with A = R Rᵀ (a Cholesky
+ * factorization from the bottom-right corner). Returns false if A is not positive definite.
+ * Dot-product form over contiguous row suffixes.
+ */
+function upperCholeskyInPlace(A: Float64Array, K: number): boolean {
+  for (let j = K - 1; j >= 0; j--) {
+    const rj = j * K;
+    let s = A[rj + j];
+    for (let k = j + 1; k < K; k++) s -= A[rj + k] * A[rj + k];
+    if (!(s > 0)) return false;
+    const d = Math.sqrt(s);
+    A[rj + j] = d;
+    const inv = 1 / d;
+    for (let i = 0; i < j; i++) {
+      const ri = i * K;
+      let t = A[ri + j];
+      for (let k = j + 1; k < K; k++) t -= A[ri + k] * A[rj + k];
+      A[ri + j] = t * inv;
+    }
+  }
+  return true;
+}
+
+/** In place: upper triangular R -> R⁻¹ (upper), row by row from the bottom. */
+function invertUpperInPlace(A: Float64Array, K: number): void {
+  const tmp = new Float64Array(K);
+  for (let i = K - 1; i >= 0; i--) {
+    const ri = i * K;
+    const rii = A[ri + i];
+    for (let k = i + 1; k < K; k++) {
+      tmp[k] = A[ri + k];
+      A[ri + k] = 0;
+    }
+    for (let k = i + 1; k < K; k++) {
+      const t = tmp[k];
+      if (t === 0) continue;
+      const rk = k * K;
+      for (let j = k; j < K; j++) A[ri + j] += t * A[rk + j];
+    }
+    const inv = 1 / rii;
+    for (let j = i + 1; j < K; j++) A[ri + j] *= -inv;
+    A[ri + i] = inv;
+  }
+}
+
+/** The column tile width of the lazy trailing update (keeps a block×tile slab of U in cache). */
+const TILE = 512;
+
+/**
+ * GPTQ on rows [0, rows) of W ([rows, K] row-major) into out (allocInt4(rows, K, cfg)).
+ * The kernel behind quantizeGptq and the worker pool.
+ */
+export function gptqRows(
+  W: Float32Array,
+  rows: number,
+  K: number,
+  hess: GptqHessian,
+  cfg: Int4Config,
+  blockSize: number,
+  out: Int4Buffers,
+  colWeights: Float32Array | Float64Array | null = null,
+): void {
+  if (hess.K !== K) throw new Error(`gptq: Hessian is for K=${hess.K}, weight has K=${K}`);
+  const { U, perm, dead } = hess;
+  const g = cfg.groupSize;
+  const nGroups = groupsPerRow(K, g);
+  const rowBytes = int4RowBytes(K, g);
+  const pos = new Int32Array(K);
+  for (let j = 0; j < K; j++) pos[perm[j]] = j;
+  // Working weights in processing order, f64.
+  const Wp = new Float64Array(rows * K);
+  for (let r = 0; r < rows; r++) {
+    const src = r * K;
+    const dst = r * K;
+    for (let j = 0; j < K; j++) {
+      const c = perm[j];
+      Wp[dst + j] = dead[c] ? 0 : W[src + c];
+    }
+  }
+  const gScale = new Float64Array(rows * nGroups);
+  const gZero = new Uint8Array(rows * nGroups);
+  const groupSet = new Uint8Array(nGroups);
+  const B = Math.max(1, blockSize | 0);
+  const Err = new Float64Array(rows * B);
+  const xs = new Float64Array(g);
+  const ws = new Float64Array(g);
+  const res = new Float64Array(2);
+  if (!colWeights) ws.fill(1);
+
+  for (let i1 = 0; i1 < K; i1 += B) {
+    const i2 = Math.min(i1 + B, K);
+    for (let i = i1; i < i2; i++) {
+      const c = perm[i];
+      const grp = (c / g) | 0;
+      if (!groupSet[grp]) {
+        groupSet[grp] = 1;
+        const k0 = grp * g;
+        const len = Math.min(g, K - k0);
+        if (colWeights) for (let t = 0; t < len; t++) ws[t] = colWeights[k0 + t];
+        for (let r = 0; r < rows; r++) {
+          const wr = r * K;
+          const er = r * B;
+          for (let t = 0; t < len; t++) {
+            const p = pos[k0 + t];
+            let v = Wp[wr + p];
+            // Columns after this block have not yet received this block's errors (lazy batch).
+            if (p >= i2) for (let b = i1; b < i; b++) v -= Err[er + b - i1] * U[b * K + p];
+            xs[t] = v;
+          }
+          chooseGroupParams(xs, ws, len, cfg, res);
+          gScale[r * nGroups + grp] = res[0];
+          gZero[r * nGroups + grp] = res[1];
+        }
+      }
+      const ui = i * K;
+      const d = U[ui + i];
+      for (let r = 0; r < rows; r++) {
+        const wr = r * K;
+        const s = gScale[r * nGroups + grp];
+        const z = gZero[r * nGroups + grp];
+        const w = Wp[wr + i];
+        const q = s === 0 ? z : quantLevel(w, 1 / s, z);
+        putNibble(out.data, r * rowBytes, c, q);
+        const e = (w - (q - z) * s) / d;
+        Err[r * B + i - i1] = e;
+        if (e !== 0) for (let j = i + 1; j < i2; j++) Wp[wr + j] -= e * U[ui + j];
+      }
+    }
+    // Lazy trailing update: W[:, i2:] -= Err · U[i1:i2, i2:], tiled over columns.
+    for (let j0 = i2; j0 < K; j0 += TILE) {
+      const j1 = Math.min(j0 + TILE, K);
+      for (let r = 0; r < rows; r++) {
+        const wr = r * K;
+        const er = r * B;
+        for (let b = 0; b < i2 - i1; b++) {
+          const e = Err[er + b];
+          if (e === 0) continue;
+          const ub = (i1 + b) * K;
+          for (let j = j0; j < j1; j++) Wp[wr + j] -= e * U[ub + j];
+        }
+      }
+    }
+  }
+  // Scales, zeros and the ragged-group padding (at the zero level).
+  for (let r = 0; r < rows; r++) {
+    for (let grp = 0; grp < nGroups; grp++) {
+      out.scales[r * nGroups + grp] = gScale[r * nGroups + grp];
+      if (out.zeros) out.zeros[r * nGroups + grp] = gZero[r * nGroups + grp];
+    }
+    const z = gZero[r * nGroups + nGroups - 1];
+    for (let k = K; k < nGroups * g; k++) putNibble(out.data, r * rowBytes, k, z);
+  }
+}
+
+/**
+ * GPTQ int4 of W [N, K] in this thread. H: raw K×K Hessian (Σ x xᵀ) or a prepared one
+ * (prepareGptq; then percdamp/actOrder in opts are ignored).
+ */
+export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts: GptqOptions = {}): QuantizedMatrix {
+  checkShape(W, N, K);
+  const cfg = resolveInt4(opts);
+  const hess = H instanceof Float64Array ? prepareGptq(H, K, opts) : H;
+  const buf = allocInt4(N, K, cfg);
+  gptqRows(W, N, K, hess, cfg, opts.blockSize ?? 128, buf, opts.colWeights ?? null);
+  return int4Matrix(N, K, cfg, buf, 'gptq');
+}
+
+/**
+ * Accumulates H = Σ x xᵀ (and per-channel Σ|x|, Σx² for AWQ / importance weights) over
+ * activation rows, e.g. the input of a linear layer while the interpreter runs calibration ids.
+ */
+export class HessianAccumulator {
+  readonly K: number;
+  /** Upper triangle accumulates; finalize() mirrors it. */
+  private readonly H: Float64Array;
+  private readonly absSum: Float64Array;
+  private readonly sqSum: Float64Array;
+  private n = 0;
+
+  constructor(K: number) {
+    this.K = K;
+    this.H = new Float64Array(K * K);
+    this.absSum = new Float64Array(K);
+    this.sqSum = new Float64Array(K);
+  }
+
+  /** Number of activation rows seen. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** Adds `rows` activation rows X [rows, K] (row-major). */
+  addRows(X: Float32Array | Float64Array, rows: number, K: number): void {
+    if (K !== this.K) throw new Error(`HessianAccumulator: K=${K}, expected ${this.K}`);
+    if (X.length < rows * K) throw new Error(`HessianAccumulator: X has ${X.length} values, need ${rows * K}`);
+    const H = this.H;
+    for (let r = 0; r < rows; r++) {
+      const b = r * K;
+      for (let i = 0; i < K; i++) {
+        const v = X[b + i];
+        this.absSum[i] += Math.abs(v);
+        this.sqSum[i] += v * v;
+      }
+    }
+    // Four rows per pass over H: a quarter of the memory traffic.
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      const b0 = r * K;
+      const b1 = b0 + K;
+      const b2 = b1 + K;
+      const b3 = b2 + K;
+      for (let i = 0; i < K; i++) {
+        const a0 = X[b0 + i];
+        const a1 = X[b1 + i];
+        const a2 = X[b2 + i];
+        const a3 = X[b3 + i];
+        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+        const hi = i * K;
+        for (let j = i; j < K; j++) H[hi + j] += a0 * X[b0 + j] + a1 * X[b1 + j] + a2 * X[b2 + j] + a3 * X[b3 + j];
+      }
+    }
+    for (; r < rows; r++) {
+      const b0 = r * K;
+      for (let i = 0; i < K; i++) {
+        const a0 = X[b0 + i];
+        if (a0 === 0) continue;
+        const hi = i * K;
+        for (let j = i; j < K; j++) H[hi + j] += a0 * X[b0 + j];
+      }
+    }
+    this.n += rows;
+  }
+
+  /** The full symmetric H = Σ x xᵀ (a fresh array). */
+  hessian(): Float64Array {
+    const K = this.K;
+    const out = new Float64Array(this.H);
+    for (let i = 0; i < K; i++) for (let j = i + 1; j < K; j++) out[j * K + i] = out[i * K + j];
+    return out;
+  }
+
+  /** mean |x_k| per channel (AWQ's activation statistic). */
+  meanAbs(): Float32Array {
+    return this.mean(this.absSum);
+  }
+
+  /** mean x_k² per channel (= diag H / count; importance weights for the int4 search). */
+  meanSquare(): Float32Array {
+    return this.mean(this.sqSum);
+  }
+
+  private mean(sum: Float64Array): Float32Array {
+    const out = new Float32Array(this.K);
+    if (this.n > 0) for (let i = 0; i < this.K; i++) out[i] = sum[i] / this.n;
+    return out;
+  }
+}
