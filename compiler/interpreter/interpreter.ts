@@ -54,6 +54,18 @@ const IMPLS: { readonly [K in OpKind]: OpImpl<K> } = {
   silu: ([x]) => [{ shape: x.shape, data: k.silu(f(x)) }],
   mul: ([a, b]) => [{ shape: a.shape, data: k.elementwise(f(a), f(b), (x, y) => x * y) }],
   add: ([a, b]) => [{ shape: a.shape, data: k.elementwise(f(a), f(b), (x, y) => x + y) }],
+  split: ([x], a) => {
+    const S = x.shape[0];
+    const W = x.shape[1];
+    const src = f(x);
+    let col = 0;
+    return a.sizes.map((n) => {
+      const out = new Float32Array(S * n);
+      for (let s = 0; s < S; s++) out.set(src.subarray(s * W + col, s * W + col + n), s * n);
+      col += n;
+      return { shape: [S, n], data: out };
+    });
+  },
   rope_attention: ([qkv, pos, inv, pk, pv], a) => {
     const S = qkv.shape[0];
     const stride = qkv.shape[1];

@@ -28,6 +28,8 @@ export interface OpAttrs {
   silu: Empty;
   mul: Empty;
   add: Empty;
+  /** x [S, sum(sizes)] -> one output per size, [S, size_i] (column blocks, in order) */
+  split: { readonly sizes: readonly number[] };
   // ---- fused ops, produced by compiler/passes ----
   /** qkv [S, (h+2kvh)*d], positions, invFreq, pastK, pastV -> out, presentK, presentV (RoPE inside) */
   rope_attention: AttentionAttrs;
@@ -43,6 +45,7 @@ export type OpKind = keyof OpAttrs;
 
 export interface OpDef {
   readonly inputs: readonly string[];
+  /** Output names; empty means variadic (split: one per size). */
   readonly outputs: readonly string[];
   readonly infer: (inputs: readonly TensorType[], attrs: unknown) => TensorType[];
 }
@@ -156,6 +159,17 @@ export const OPS: { readonly [K in OpKind]: OpDef } = {
     infer: ([a, b]) => {
       if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) fail(`add: shapes differ ${formatType(a)} vs ${formatType(b)}`);
       return [f32(a.shape)];
+    },
+  },
+  split: {
+    inputs: ['x'],
+    outputs: [],
+    infer: ([x], attrs) => {
+      const a = attrs as OpAttrs['split'];
+      expectRank(x, 2, 'split x');
+      const total = a.sizes.reduce((p, q) => p + q, 0);
+      expectDim(x.shape[1], total, 'split width');
+      return a.sizes.map((n) => f32([x.shape[0], n]));
     },
   },
   rope_attention: {

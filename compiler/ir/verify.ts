@@ -34,7 +34,7 @@ export function verifyGraph(g: Graph): void {
   for (const n of g.nodes) {
     const def = OPS[n.op];
     if (n.inputs.length !== def.inputs.length) throw new VerifyError(`${n.name} (${n.op}): ${n.inputs.length} inputs, expected ${def.inputs.length}`);
-    if (n.outputs.length !== def.outputs.length) throw new VerifyError(`${n.name} (${n.op}): ${n.outputs.length} outputs, expected ${def.outputs.length}`);
+    if (def.outputs.length > 0 && n.outputs.length !== def.outputs.length) throw new VerifyError(`${n.name} (${n.op}): ${n.outputs.length} outputs, expected ${def.outputs.length}`);
     for (const v of n.inputs) if (!defined.has(v.id)) throw new VerifyError(`${n.name} (${n.op}): input ${v.name} (%${v.id}) used before it is defined`);
     let inferred: TensorType[];
     try {
@@ -43,6 +43,7 @@ export function verifyGraph(g: Graph): void {
       if (e instanceof VerifyError) throw new VerifyError(`${n.name}: ${e.message}`);
       throw e;
     }
+    if (n.outputs.length !== inferred.length) throw new VerifyError(`${n.name} (${n.op}): ${n.outputs.length} outputs, inferred ${inferred.length}`);
     n.outputs.forEach((o, i) => {
       if (!sameType(o.type, inferred[i])) throw new VerifyError(`${n.name} (${n.op}): output ${o.name} declared ${formatType(o.type)}, inferred ${formatType(inferred[i])}`);
       define(o.id, o.name);
