@@ -151,21 +151,24 @@ export function readTensor(ref: TensorRef): Float32Array {
   return readTensorRows(ref, 0, rows);
 }
 
-export interface TensorToWrite {
+export interface TensorEntry {
   readonly name: string;
   readonly dtype: StorageDType;
   readonly shape: readonly number[];
-  readonly data: Uint8Array;
 }
 
-/** Serialize tensors to safetensors bytes (header padded to 8 bytes, as the reference writer does). */
-export function encodeSafetensorsHeader(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): { header: Uint8Array; dataLength: number } {
+/**
+ * The safetensors header for tensors laid out back to back in this order (padded to 8 bytes, as
+ * the reference writer does). Needs no tensor data, so writers can stream the data after it.
+ */
+export function encodeSafetensorsHeader(tensors: readonly TensorEntry[], metadata?: Record<string, string>): { header: Uint8Array; dataLength: number } {
   const obj: Record<string, unknown> = {};
   if (metadata) obj['__metadata__'] = metadata;
   let offset = 0;
   for (const t of tensors) {
-    obj[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
-    offset += t.data.length;
+    const length = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
+    obj[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + length] };
+    offset += length;
   }
   let json = JSON.stringify(obj);
   while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';

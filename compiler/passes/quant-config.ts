@@ -1,6 +1,7 @@
 // Quantization options as the passes see them. Presets are data (compiler/quant/ owns the maths).
 
-import type { QuantScheme } from '../ir/quantized.js';
+import { LlamacError } from '../errors.js';
+import type { QuantMethod, QuantScheme } from '../ir/quantized.js';
 
 export type QuantName = 'f32' | 'f16' | 'int8' | 'int4' | 'q4_0';
 export type EmbeddingQuant = 'none' | 'int8' | 'int4';
@@ -17,3 +18,61 @@ export interface QuantConfig {
 }
 
 export const NO_QUANT: QuantConfig = { name: 'f32', linear: null, embeddings: null, calibration: null };
+
+export interface QuantCliOptions {
+  readonly quant: string;
+  readonly groupSize?: number;
+  readonly symmetric?: boolean;
+  readonly scaleDtype?: string;
+  readonly method?: string;
+  readonly quantEmbeddings?: string;
+  readonly calibration?: readonly (readonly number[])[] | null;
+}
+
+const QUANT_NAMES: readonly QuantName[] = ['f32', 'f16', 'int8', 'int4', 'q4_0'];
+const GROUP_SIZES = [32, 64, 128];
+
+function isQuantName(s: string): s is QuantName {
+  return (QUANT_NAMES as readonly string[]).includes(s);
+}
+
+/**
+ * The one place CLI quantization options become schemes. Defaults: int4 = asymmetric, group 32,
+ * f16 scales, error-minimizing search (GPTQ when calibration ids are given); int8 = per channel.
+ */
+export function makeQuantConfig(o: QuantCliOptions): QuantConfig {
+  if (!isQuantName(o.quant)) throw new LlamacError(`--quant: unknown '${o.quant}' (known: ${QUANT_NAMES.join(', ')})`);
+  const g = o.groupSize ?? 32;
+  if (!GROUP_SIZES.includes(g)) throw new LlamacError(`--group-size: ${g} is not one of ${GROUP_SIZES.join(', ')}`);
+  const scaleDtype = o.scaleDtype ?? 'f16';
+  if (scaleDtype !== 'f16' && scaleDtype !== 'f32') throw new LlamacError(`--scale-dtype: '${scaleDtype}' is not f16 or f32`);
+  const calibration = o.calibration ?? null;
+  const methods: readonly QuantMethod[] = ['rtn', 'search', 'gptq', 'awq'];
+  const method = (o.method ?? (calibration ? 'gptq' : 'search')) as QuantMethod;
+  if (!methods.includes(method)) throw new LlamacError(`--quant-method: '${o.method}' is not one of ${methods.join(', ')}`);
+  if ((method === 'gptq' || method === 'awq') && !calibration) throw new LlamacError(`--quant-method ${method}: needs --calibration <ids.json>`);
+  const int4 = (sym: boolean, m: QuantMethod): QuantScheme => ({ bits: 4, groupSize: g, symmetric: sym, scaleDtype, method: m });
+  const int8: QuantScheme = { bits: 8, groupSize: 0, symmetric: true, scaleDtype, method: 'rtn' };
+  let linear: QuantScheme | null;
+  switch (o.quant) {
+    case 'f32':
+    case 'f16':
+      linear = null;
+      break;
+    case 'int8':
+      linear = int8;
+      break;
+    case 'int4':
+      linear = int4(o.symmetric ?? false, method);
+      break;
+    case 'q4_0':
+      if (o.groupSize !== undefined && o.groupSize !== 32) throw new LlamacError(`--group-size: q4_0 has blocks of 32`);
+      linear = { bits: 4, groupSize: 32, symmetric: true, scaleDtype: 'f16', method: 'q4_0' };
+      break;
+  }
+  const e = o.quantEmbeddings ?? 'none';
+  if (e !== 'none' && e !== 'int8' && e !== 'int4') throw new LlamacError(`--quant-embeddings: '${e}' is not none, int8 or int4`);
+  // Embeddings are a gather (no activations to calibrate on): search, never GPTQ.
+  const embeddings = e === 'none' ? null : e === 'int8' ? int8 : int4(o.symmetric ?? false, method === 'rtn' ? 'rtn' : 'search');
+  return { name: o.quant, linear, embeddings, calibration: linear ? calibration : null };
+}

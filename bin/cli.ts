@@ -1,0 +1,147 @@
+// The llamac command line: parses options and calls the compiler API (compiler/commands.ts).
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyCommand, type BuildCliOptions, type Print } from '../compiler/commands.js';
+import { LlamacError } from '../compiler/errors.js';
+import { TARGET_NAMES } from '../compiler/targets/index.js';
+import { LLAMAC_VERSION } from '../compiler/version.js';
+
+export interface Io {
+  readonly out: Print;
+  readonly err: Print;
+}
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag}: expected a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+interface RawBuildOpts {
+  target: string;
+  quant: string;
+  groupSize?: number;
+  sym?: boolean;
+  asym?: boolean;
+  scaleDtype?: string;
+  quantMethod?: string;
+  quantEmbeddings?: string;
+  calibration?: string;
+  fuse: boolean;
+  onnxOps?: string;
+  dumpIrAfter?: string;
+  revision?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+function addBuildOptions(cmd: Command, defaultTarget: string): Command {
+  return cmd
+    .option('--target <name>', `target: ${TARGET_NAMES.join(', ')}`, defaultTarget)
+    .option('--quant <name>', 'f32 | f16 | int8 | int4 | q4_0', 'f32')
+    .option('--group-size <n>', 'int4 group length along K: 32, 64, 128', positiveInt('--group-size'))
+    .addOption(new Option('--sym', 'symmetric int4 (zero point 8)').conflicts('asym'))
+    .option('--asym', 'asymmetric int4 with a zero point per group (the default)')
+    .option('--scale-dtype <dtype>', 'f16 | f32 scales')
+    .option('--quant-method <m>', 'rtn | search | gptq | awq (default: search, or gptq with --calibration)')
+    .option('--quant-embeddings <q>', 'none | int8 | int4 for the embedding table (and a tied lm_head)')
+    .option('--calibration <ids.json>', 'token ids to calibrate on ({"stories": [[...]]}); never the evaluation set')
+    .option('--no-fuse', 'skip the fusion passes (quantization still runs)')
+    .option('--onnx-ops <flavour>', 'onnx target: ort (contrib ops) | standard (ai.onnx only)')
+    .option('--dump-ir-after <pass>', "print the IR after a pass ('all' for every pass)")
+    .option('--revision <rev>', 'Hub revision for Hub ids', 'main')
+    .option('--json', 'print one JSON object')
+    .option('--verbose', 'progress and per-pass timing on stderr');
+}
+
+function toBuild(o: RawBuildOpts): BuildCliOptions {
+  return {
+    target: o.target,
+    quant: o.quant,
+    groupSize: o.groupSize,
+    symmetric: o.sym ? true : o.asym ? false : undefined,
+    scaleDtype: o.scaleDtype,
+    method: o.quantMethod,
+    quantEmbeddings: o.quantEmbeddings,
+    calibrationFile: o.calibration,
+    fuse: o.fuse,
+    onnxOps: o.onnxOps,
+    dumpIrAfter: o.dumpIrAfter,
+    revision: o.revision,
+    json: o.json,
+    verbose: o.verbose,
+  };
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let code = 0;
+  const program = new Command('llamac')
+    .description('Llama 3.2 conversion and quantization compiler (ONNX, WebGPU, ARM NEON), verified against transformers')
+    .version(LLAMAC_VERSION)
+    .option('--debug', 'show stack traces')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('inspect <model>')
+    .description('config summary, parameter count, bytes by dtype, tensor table (or the IR with --ir)')
+    .option('--ir', 'print the imported IR')
+    .option('--revision <rev>', 'Hub revision for Hub ids', 'main')
+    .option('--json', 'print one JSON object')
+    .action(async (model: string, o: { ir?: boolean; revision?: string; json?: boolean }) => {
+      await inspectCommand(model, o, io.out);
+    });
+
+  addBuildOptions(program.command('verify <model>'), 'reference')
+    .description('run the golden cases and the greedy decode on a target and compare with transformers')
+    .requiredOption('--golden <dir>', 'folder with golden.json and golden.safetensors')
+    .action(async (model: string, o: RawBuildOpts & { golden: string }) => {
+      const pass = await verifyCommand(model, { ...toBuild(o), golden: o.golden }, io.out, io.err);
+      if (!pass) code = 1;
+    });
+
+  addBuildOptions(program.command('eval <model>'), 'reference')
+    .description('mean negative log-likelihood and perplexity over token-id sequences')
+    .requiredOption('--ids <file.json>', '{"stories": [[ids...], ...]}')
+    .option('--max-len <n>', 'truncate each sequence (default: max_position_embeddings)', positiveInt('--max-len'))
+    .action(async (model: string, o: RawBuildOpts & { ids: string; maxLen?: number }) => {
+      await evalCommand(model, { ...toBuild(o), ids: o.ids, maxLen: o.maxLen }, io.out, io.err);
+    });
+
+  addBuildOptions(program.command('compile <model>'), 'onnx')
+    .description('run the target pipeline and write the artifact folder')
+    .option('--out <dir>', 'artifact folder (written atomically)')
+    .option('--print-pipeline', 'list the passes this build would run, and stop')
+    .action(async (model: string, o: RawBuildOpts & { out?: string; printPipeline?: boolean }) => {
+      await compileCommand(model, { ...toBuild(o), out: o.out, printPipeline: o.printPipeline }, io.out, io.err);
+    });
+
+  program
+    .command('synth')
+    .description('write a deterministic random checkpoint with real Llama 3.2 shapes (bf16, Hub-style shards)')
+    .requiredOption('--preset <name>', 'llama-3.2-1b | llama-3.2-3b')
+    .requiredOption('--out <dir>', 'checkpoint folder to create')
+    .option('--layers <n>', 'fewer layers than the preset', positiveInt('--layers'))
+    .action((o: { preset: string; out: string; layers?: number }) => {
+      synthCommand(o, io.out);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    const debug = argv.includes('--debug');
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      // Commander already printed its message (help and version exit 0).
+      return ce.exitCode ?? 1;
+    }
+    if (e instanceof LlamacError) io.err(`llamac: error: ${e.message}`);
+    else io.err(`llamac: internal error: ${(e as Error).message ?? String(e)}`);
+    if (debug && e instanceof Error && e.stack) io.err(e.stack);
+    return 1;
+  }
+  return code;
+}

@@ -1,0 +1,155 @@
+// The CLI's commands as API functions: each takes parsed options and returns what to print.
+// bin/llamac.ts only parses and wires.
+
+import { checkpointStats } from './checkpoint/checkpoint.js';
+import type { HubOptions } from './checkpoint/hub.js';
+import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions } from './compile.js';
+import { LlamacError } from './errors.js';
+import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexity.js';
+import { printGraph } from './ir/printer.js';
+import { lookupPass } from './pipeline.js';
+import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
+import { synthCheckpoint, type SynthPresetName } from './synth.js';
+import { lookupTarget } from './targets/index.js';
+import { loadGolden } from './verify/golden.js';
+import { goldenFromRunner } from './verify/reference-golden.js';
+import { formatVerifyReport, verifyAgainstGolden, type VerifyReport } from './verify/verify.js';
+import { thresholdsFor, targetTolerance } from './verify/thresholds.js';
+
+export interface CommonOptions extends HubOptions {
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+export interface BuildCliOptions extends QuantCliOptions, CommonOptions {
+  readonly target: string;
+  readonly fuse: boolean;
+  readonly calibrationFile?: string;
+  readonly onnxOps?: string;
+  readonly dumpIrAfter?: string;
+}
+
+export type Print = (text: string) => void;
+
+function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOptions {
+  const calibration = o.calibrationFile ? loadTokenIds(o.calibrationFile) : null;
+  const quant = makeQuantConfig({ ...o, calibration });
+  const targetOptions: Record<string, string> = {};
+  if (o.onnxOps) targetOptions['onnxOps'] = o.onnxOps;
+  const recorded: Record<string, string | number | boolean> = { target: o.target, quant: o.quant, fuse: o.fuse };
+  if (o.groupSize !== undefined) recorded['groupSize'] = o.groupSize;
+  if (o.symmetric !== undefined) recorded['symmetric'] = o.symmetric;
+  if (o.scaleDtype) recorded['scaleDtype'] = o.scaleDtype;
+  if (o.method) recorded['quantMethod'] = o.method;
+  if (o.quantEmbeddings) recorded['quantEmbeddings'] = o.quantEmbeddings;
+  if (o.calibrationFile) recorded['calibration'] = o.calibrationFile;
+  if (o.onnxOps) recorded['onnxOps'] = o.onnxOps;
+  return {
+    target: o.target,
+    quant,
+    fuse: o.fuse,
+    targetOptions,
+    recordedOptions: recorded,
+    log: o.verbose ? err : () => {},
+    hooks: {
+      dumpIrAfter: o.dumpIrAfter,
+      dump: (pass, text) => print(`// IR after ${pass}\n${text}`),
+      timing: o.verbose ? (pass, ms) => err(`pass ${pass}: ${ms.toFixed(1)} ms`) : undefined,
+    },
+  };
+}
+
+export async function inspectCommand(model: string, o: CommonOptions & { ir?: boolean }, print: Print): Promise<void> {
+  const { checkpoint: ck, graph } = await loadModel(model, o);
+  if (o.ir) {
+    print(printGraph(graph));
+    return;
+  }
+  const c = ck.config;
+  const stats = checkpointStats(ck);
+  if (o.json) {
+    const tensors = [...ck.tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, file: t.file, offset: t.offset }));
+    print(JSON.stringify({ dir: ck.dir, config: c, params: stats.params, bytes_by_dtype: stats.bytesByDtype, files: ck.files, tensors }, null, 2));
+    return;
+  }
+  const lines = [
+    `model: ${ck.dir}`,
+    `architecture: llama, ${c.numLayers} layers, hidden ${c.hiddenSize}, heads ${c.numHeads} (kv ${c.numKvHeads}), head_dim ${c.headDim}, ffn ${c.intermediateSize}, vocab ${c.vocabSize}`,
+    `rope: theta ${c.ropeTheta}, ${c.ropeScaling.type === 'llama3' ? `llama3 scaling (factor ${c.ropeScaling.factor}, low ${c.ropeScaling.lowFreqFactor}, high ${c.ropeScaling.highFreqFactor}, original ${c.ropeScaling.originalMaxPositions})` : 'no scaling'}`,
+    `context: ${c.maxPositions}, rms_norm_eps ${c.rmsNormEps}, lm_head ${c.tiedEmbeddings ? 'tied to embeddings' : 'separate'}, declared dtype ${c.declaredDtype ?? 'n/a'}`,
+    `files: ${ck.files.length} (${ck.files.map((f) => f.split('/').pop()).join(', ')})`,
+    `parameters: ${stats.params.toLocaleString('en-US')}`,
+    `bytes: ${Object.entries(stats.bytesByDtype).filter(([, b]) => b > 0).map(([d, b]) => `${d} ${b.toLocaleString('en-US')}`).join(', ')}`,
+    '',
+    'tensor'.padEnd(52) + 'dtype'.padEnd(6) + 'shape',
+  ];
+  for (const t of ck.tensors.values()) lines.push(t.name.padEnd(52) + t.dtype.padEnd(6) + `[${t.shape.join(', ')}]`);
+  print(lines.join('\n'));
+}
+
+export async function verifyCommand(model: string, o: BuildCliOptions & { golden: string }, print: Print, err: Print): Promise<boolean> {
+  const golden = loadGolden(o.golden);
+  const loaded = await loadModel(model, o);
+  const opts = buildOptions(o, print, err);
+  const built = await buildForTarget(loaded, opts);
+  const { runner, cleanup } = await runnerFor(built);
+  let report: VerifyReport;
+  let vsReference: VerifyReport | null = null;
+  try {
+    const quantized = opts.quant.linear !== null || opts.quant.embeddings !== null;
+    if (quantized && runner.target !== 'reference') {
+      // Held to the interpreter on the same quantized graph; quality against transformers reported.
+      const ref = await runnerFor({ ...built, target: lookupTarget('reference') });
+      try {
+        vsReference = await verifyAgainstGolden(runner, await goldenFromRunner(golden, ref.runner), o.quant, targetTolerance(runner.target, o.quant));
+      } finally {
+        await ref.cleanup();
+      }
+    }
+    report = await verifyAgainstGolden(runner, golden, o.quant, thresholdsFor(o.quant, vsReference !== null));
+  } finally {
+    await cleanup();
+  }
+  const pass = report.pass && (vsReference?.pass ?? true);
+  if (o.json) {
+    print(JSON.stringify(vsReference ? { ...report, pass, golden_pass: report.pass, vs_reference: vsReference } : report));
+  } else {
+    if (vsReference) print('against the reference interpreter (same quantized graph):\n' + formatVerifyReport(vsReference) + '\nagainst the golden outputs:');
+    print(formatVerifyReport(report));
+  }
+  return pass;
+}
+
+export async function evalCommand(model: string, o: BuildCliOptions & { ids: string; maxLen?: number }, print: Print, err: Print): Promise<PerplexityResult> {
+  const sequences = loadTokenIds(o.ids);
+  const loaded = await loadModel(model, o);
+  const built = await buildForTarget(loaded, buildOptions(o, print, err));
+  const maxLen = o.maxLen ?? loaded.checkpoint.config.maxPositions;
+  const { runner, cleanup } = await runnerFor(built);
+  try {
+    const r = await perplexity(runner, sequences, maxLen);
+    print(o.json ? JSON.stringify(r) : `mean_nll ${r.mean_nll.toFixed(6)} nats/token, perplexity ${r.ppl.toFixed(4)} over ${r.tokens} tokens (target ${runner.target}, quant ${o.quant})`);
+    return r;
+  } finally {
+    await cleanup();
+  }
+}
+
+export async function compileCommand(model: string, o: BuildCliOptions & { out?: string; printPipeline?: boolean }, print: Print, err: Print): Promise<void> {
+  const target = lookupTarget(o.target);
+  const opts = buildOptions(o, print, err);
+  if (o.printPipeline) {
+    for (const name of pipelineFor(target, opts)) print(`${name.padEnd(22)} ${lookupPass(name).description}`);
+    return;
+  }
+  if (!o.out) throw new LlamacError('--out: required (the artifact folder to write)');
+  const loaded = await loadModel(model, o);
+  const built = await buildForTarget(loaded, opts);
+  const dest = await emitArtifact(built, o.out);
+  print(o.json ? JSON.stringify({ out: dest, target: o.target, quant: o.quant }) : `wrote ${dest} (target ${o.target}, quant ${o.quant})`);
+}
+
+export function synthCommand(o: { preset: string; out: string; layers?: number }, print: Print): void {
+  synthCheckpoint(o.preset as SynthPresetName, o.out, { layers: o.layers });
+  print(`wrote ${o.out} (${o.preset}${o.layers ? `, ${o.layers} layers` : ''})`);
+}
