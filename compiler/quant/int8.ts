@@ -15,9 +15,9 @@ export function quantizeInt8Rows(W: Float32Array, rows: number, cols: number, sc
     let amax = 0;
     for (let k = 0; k < cols; k++) {
       const a = Math.abs(W[base + k]);
+      if (!(a < Infinity)) throw new Error('int8: non-finite weight');
       if (a > amax) amax = a;
     }
-    if (!Number.isFinite(amax)) throw new Error('int8: non-finite weight');
     // The stored (rounded) scale is what we divide by, so q is nearest for the shipped scale;
     // f16 rounding may shrink s slightly, hence the clamp.
     const s = amax === 0 ? 0 : storedScale(amax / 127, scaleDtype);

@@ -31,12 +31,12 @@ export function quantizeQ4_0Rows(W: Float32Array, rows: number, cols: number, da
       let max = 0;
       for (let j = 0; j < len; j++) {
         const v = W[wBase + k0 + j];
+        if (!(Math.abs(v) < Infinity)) throw new Error('q4_0: non-finite weight');
         if (amax < Math.abs(v)) {
           amax = Math.abs(v);
           max = v;
         }
       }
-      if (Number.isNaN(amax) || !Number.isFinite(amax)) throw new Error('q4_0: non-finite weight');
       const d = fr(max / -8);
       const id = d !== 0 ? fr(1 / d) : 0;
       scales[r * nGroups + b] = f16BitsToF32(f32ToF16Bits(d));
