@@ -1,0 +1,131 @@
+enable subgroups;
+
+// GEMV for decode: y[rowBase + r] = sum_k W[r, k] * x[k] over one row shard, f32 accumulation.
+// Subgroups variant: reduction with subgroupAdd, one barrier. Needs the 'subgroups' feature.
+// Weight layout (see kernels-wgsl/README.md): each row is chunksPerRow vec4<u32> chunks of
+// CH k-values; KIND 0 int4 (CH 32), 1 int8 (CH 16), 2 f16 (CH 8), 3 f32 (CH 4).
+
+override KIND: u32 = 0u;
+override GROUP: u32 = 32u;        // int4 group length along K (a multiple of 32)
+override SCALE_F16: bool = true;  // scales are packed f16 pairs (else f32)
+override HAS_ZEROS: bool = false; // asymmetric int4: per-group 4-bit zeros (else zero = 8)
+override WG: u32 = 64u;           // threads per workgroup, a power of two
+override ROWS: u32 = 4u;          // rows per workgroup, at most MAX_ROWS
+override RED: u32 = WG * ROWS;
+
+const MAX_ROWS: u32 = 8u;
+
+struct Params {
+  K: u32,
+  rows: u32,          // rows in this shard
+  rowBase: u32,       // first output row of this shard
+  chunksPerRow: u32,
+  groupsPerRow: u32,
+  gridX: u32,         // workgroups along x (the grid is folded into 2-D past 65535)
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
+@group(0) @binding(3) var<storage, read> zeros: array<u32>;
+@group(0) @binding(4) var<storage, read> x: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+var<workgroup> red: array<f32, RED>;
+
+fn chunkValues() -> u32 {
+  switch KIND {
+    case 0u: { return 32u; }
+    case 1u: { return 16u; }
+    case 2u: { return 8u; }
+    default: { return 4u; }
+  }
+}
+
+fn scaleAt(i: u32) -> f32 {
+  if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
+  return bitcast<f32>(scales[i]);
+}
+
+fn zeroAt(i: u32) -> f32 {
+  if (HAS_ZEROS) { return f32((zeros[i >> 3u] >> ((i & 7u) * 4u)) & 15u); }
+  return 8.0;
+}
+
+fn xAt(k: u32) -> f32 {
+  if (k < p.K) { return x[k]; }
+  return 0.0;
+}
+
+// x[k .. k+4), bounds-checked only for the ragged last chunk.
+fn x4(k: u32, full: bool) -> vec4<f32> {
+  if (full) { return vec4<f32>(x[k], x[k + 1u], x[k + 2u], x[k + 3u]); }
+  return vec4<f32>(xAt(k), xAt(k + 1u), xAt(k + 2u), xAt(k + 3u));
+}
+
+fn nibblesLo(word: u32) -> vec4<f32> {
+  return vec4<f32>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u));
+}
+fn nibblesHi(word: u32) -> vec4<f32> {
+  return vec4<f32>((vec4<u32>(word) >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u));
+}
+fn bytesI8(word: u32) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// Dot of one weight chunk (before its scale) with the x values xs.
+fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
+  var s = 0.0;
+  if (KIND == 0u) {
+    for (var j = 0u; j < 4u; j++) {
+      s += dot(nibblesLo(wv[j]) - zero, xs[2u * j]) + dot(nibblesHi(wv[j]) - zero, xs[2u * j + 1u]);
+    }
+  } else if (KIND == 1u) {
+    for (var j = 0u; j < 4u; j++) { s += dot(bytesI8(wv[j]), xs[j]); }
+  } else if (KIND == 2u) {
+    s = dot(vec4<f32>(unpack2x16float(wv.x), unpack2x16float(wv.y)), xs[0])
+      + dot(vec4<f32>(unpack2x16float(wv.z), unpack2x16float(wv.w)), xs[1]);
+  } else {
+    s = dot(bitcast<vec4<f32>>(wv), xs[0]);
+  }
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let r0 = (wid.x + wid.y * p.gridX) * ROWS;
+  let CH = chunkValues();
+  var acc: array<f32, MAX_ROWS>;
+  for (var c = t; c < p.chunksPerRow; c += WG) {
+    let k0 = c * CH;
+    let full = k0 + CH <= p.K;
+    var xs: array<vec4<f32>, 8>;
+    for (var j = 0u; j < CH / 4u; j++) { xs[j] = x4(k0 + 4u * j, full); }
+    for (var r = 0u; r < ROWS; r++) {
+      let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
+      var scale = 1.0;
+      var zero = 8.0;
+      if (KIND == 0u) {
+        let gi = row * p.groupsPerRow + k0 / GROUP;
+        scale = scaleAt(gi);
+        zero = zeroAt(gi);
+      } else if (KIND == 1u) {
+        scale = scaleAt(row);
+      }
+      acc[r] += scale * chunkDot(w[row * p.chunksPerRow + c], xs, zero);
+    }
+  }
+  // Subgroup sums first; one lane per subgroup publishes, the others publish 0, so the final sum
+  // needs no assumption about how invocations map to subgroups.
+  for (var r = 0u; r < ROWS; r++) {
+    let s = subgroupAdd(acc[r]);
+    red[r * WG + t] = select(0.0, s, lane == 0u);
+  }
+  workgroupBarrier();
+  if (t < ROWS && r0 + t < p.rows) {
+    var s = 0.0;
+    for (var i = 0u; i < WG; i++) { s += red[t * WG + i]; }
+    y[p.rowBase + r0 + t] = s;
+  }
+}
