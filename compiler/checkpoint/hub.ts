@@ -38,6 +38,9 @@ export async function resolveHubModel(repo: string, opts: HubOptions = {}): Prom
   if (cached) return cached;
   const hubUrl = opts.endpoint ?? process.env['HF_ENDPOINT'];
   const accessToken = opts.token ?? process.env['HF_TOKEN'];
+  // @huggingface/hub logs each download with console.debug (stdout); keep stdout for results.
+  const debug = console.debug;
+  console.debug = () => {};
   try {
     return await snapshotDownload({
       repo: { type: 'model', name: repo },
@@ -48,6 +51,8 @@ export async function resolveHubModel(repo: string, opts: HubOptions = {}): Prom
     });
   } catch (e) {
     throw new LlamacError(`${repo}@${revision}: cannot fetch from the Hub and not in the cache (${cacheDir}): ${(e as Error).message}`);
+  } finally {
+    console.debug = debug;
   }
 }
 
