@@ -8,12 +8,14 @@
 #endif
 
 /* Q token pairs x 8 rows. Accumulator lanes of SMMLA: [r0 tA, r0 tB, r1 tA, r1 tB]. */
-LK_INLINE void q4_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int q0, int Q, int nb, float *y,
-                             int n0, int M) {
+LK_INLINE void q4_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int q0, const int Q, int nb, float *y,
+                             int n0, int M, const int SYM, const int F16, const int BPG) {
   float32x4_t F[4][2], d0, d1, m0 = vdupq_n_f32(0), m1 = vdupq_n_f32(0);
   const int8_t *qa[2];
   const float *as[2], *asum[2];
+  _Pragma("GCC unroll 8")
   for (int q = 0; q < Q; q++) {
+    _Pragma("GCC unroll 8")
     for (int rp = 0; rp < 4; rp++) F[rp][q] = vdupq_n_f32(0.0f);
     qa[q] = a.qa + (size_t)(q0 + q) * nb * LK_ACT_PAIR_BYTES;
     as[q] = a.as + (size_t)(q0 + q) * nb * 4;
@@ -21,22 +23,23 @@ LK_INLINE void q4_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   }
   const uint8_t *p = panel;
   const int8x16_t hmask = vdupq_n_s8((int8_t)0xf0);
-  int bpg = w->G / LK_KB;
   for (int g = 0; g < w->ngroups; g++) {
-    p = q4_header(w, p, &d0, &d1, &m0, &m1);
+    p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1);
     /* scales per row pair in accumulator order: [d0 d0 d1 d1], ... */
     float32x4_t dd[4] = {vzip1q_f32(d0, d0), vzip2q_f32(d0, d0), vzip1q_f32(d1, d1), vzip2q_f32(d1, d1)};
     float32x4_t md[4] = {vzip1q_f32(m0, m0), vzip2q_f32(m0, m0), vzip1q_f32(m1, m1), vzip2q_f32(m1, m1)};
-    for (int sb = 0; sb < bpg; sb++, p += LK_Q4_BLOCK_BYTES) {
+    for (int sb = 0; sb < BPG; sb++, p += LK_Q4_BLOCK_BYTES) {
       int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p), P1 = vld1q_s8_x4((const int8_t *)p + 64);
       int8x16_t Pv[8] = {P0.val[0], P0.val[1], P0.val[2], P0.val[3], P1.val[0], P1.val[1], P1.val[2], P1.val[3]};
       int8x16_t W[4][4];
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) {
         W[rp][0] = vshlq_n_s8(Pv[2 * rp], 4);
         W[rp][1] = vshlq_n_s8(Pv[2 * rp + 1], 4);
         W[rp][2] = vandq_s8(Pv[2 * rp], hmask);
         W[rp][3] = vandq_s8(Pv[2 * rp + 1], hmask);
       }
+      _Pragma("GCC unroll 8")
       for (int q = 0; q < Q; q++) {
         int8x16x4_t A = vld1q_s8_x4(qa[q]);
         qa[q] += LK_ACT_PAIR_BYTES;
@@ -44,18 +47,22 @@ LK_INLINE void q4_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
         as[q] += 4;
         float32x4_t U = vld1q_f32(asum[q]);
         asum[q] += 4;
+        _Pragma("GCC unroll 8")
         for (int rp = 0; rp < 4; rp++) {
           int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), W[rp][0], A.val[0]);
+          _Pragma("GCC unroll 8")
           for (int c = 1; c < 4; c++) acc = vmmlaq_s32(acc, W[rp][c], A.val[c]);
           F[rp][q] = vfmaq_f32(F[rp][q], vcvtq_f32_s32(acc), vmulq_f32(dd[rp], S));
-          if (!w->sym) F[rp][q] = vfmaq_f32(F[rp][q], md[rp], U);
+          if (!SYM) F[rp][q] = vfmaq_f32(F[rp][q], md[rp], U);
         }
       }
     }
   }
   int N = w->N;
+  _Pragma("GCC unroll 8")
   for (int q = 0; q < Q; q++) {
     int tA = 2 * (q0 + q), tB = tA + 1;
+    _Pragma("GCC unroll 8")
     for (int rp = 0; rp < 4; rp++) {
       float o[4];
       vst1q_f32(o, F[rp][q]);
@@ -71,7 +78,9 @@ LK_INLINE void q8_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   float32x4_t F[4][2];
   const int8_t *qa[2];
   const float *as[2];
+  _Pragma("GCC unroll 8")
   for (int q = 0; q < Q; q++) {
+    _Pragma("GCC unroll 8")
     for (int rp = 0; rp < 4; rp++) F[rp][q] = vdupq_n_f32(0.0f);
     qa[q] = a.qa + (size_t)(q0 + q) * nb * LK_ACT_PAIR_BYTES;
     as[q] = a.as + (size_t)(q0 + q) * nb * 4;
@@ -79,13 +88,16 @@ LK_INLINE void q8_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   const int8_t *p = (const int8_t *)panel + LK_Q8_HEADER_BYTES;
   for (int b = 0; b < nb; b++, p += LK_Q8_BLOCK_BYTES) {
     int8x16x4_t Wv[4] = {vld1q_s8_x4(p), vld1q_s8_x4(p + 64), vld1q_s8_x4(p + 128), vld1q_s8_x4(p + 192)};
+    _Pragma("GCC unroll 8")
     for (int q = 0; q < Q; q++) {
       int8x16x4_t A = vld1q_s8_x4(qa[q]);
       qa[q] += LK_ACT_PAIR_BYTES;
       float32x4_t S = vld1q_f32(as[q]);
       as[q] += 4;
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) {
         int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), Wv[rp].val[0], A.val[0]);
+        _Pragma("GCC unroll 8")
         for (int c = 1; c < 4; c++) acc = vmmlaq_s32(acc, Wv[rp].val[c], A.val[c]);
         F[rp][q] = vfmaq_f32(F[rp][q], vcvtq_f32_s32(acc), S);
       }
@@ -94,8 +106,10 @@ LK_INLINE void q8_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   float32x4_t d0 = vld1q_f32((const float *)panel), d1 = vld1q_f32((const float *)panel + 4);
   float32x4_t dd[4] = {vzip1q_f32(d0, d0), vzip2q_f32(d0, d0), vzip1q_f32(d1, d1), vzip2q_f32(d1, d1)};
   int N = w->N;
+  _Pragma("GCC unroll 8")
   for (int q = 0; q < Q; q++) {
     int tA = 2 * (q0 + q), tB = tA + 1;
+    _Pragma("GCC unroll 8")
     for (int rp = 0; rp < 4; rp++) {
       float o[4];
       vst1q_f32(o, vmulq_f32(F[rp][q], dd[rp]));
@@ -106,6 +120,22 @@ LK_INLINE void q8_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   }
 }
 
+LK_INLINE void q4_sdot_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, const int SYM, const int F16,
+                           const int BPG) {
+  LK_TILE_LOOP(q4_sdot_tile, 1, , SYM, F16, BPG)
+}
+
+LK_INLINE void q4_smmla_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, const int SYM, const int F16,
+                            const int BPG) {
+  int npairs = (M + 1) / 2;
+  for (int q0 = 0; q0 < npairs; q0 += 2)
+    for (int n0 = 0; n0 < w->N; n0 += LK_NR) {
+      const uint8_t *panel = w->data + (size_t)(n0 / LK_NR) * w->panel_bytes;
+      if (npairs - q0 >= 2) q4_smmla_tile(w, panel, act, q0, 2, nb, y, n0, M, SYM, F16, BPG);
+      else q4_smmla_tile(w, panel, act, q0, 1, nb, y, n0, M, SYM, F16, BPG);
+    }
+}
+
 void lk_matmul_i8mm(const lk_matrix *w, const float *x, int M, float *y, void *work) {
   if (w->type == LK_W_F16 || w->type == LK_W_F32) { matmul_float_neon(w, x, M, y); return; }
   int nb = w->Kp / LK_KB;
@@ -113,20 +143,20 @@ void lk_matmul_i8mm(const lk_matrix *w, const float *x, int M, float *y, void *w
   if (M == 1) {
     lk_act act = lk_act_view(work, 1, nb);
     quant_act_neon(x, 1, w->K, w->Kp, act, 0, factor);
-    if (w->type == LK_W_Q4) { LK_TILE_LOOP(q4_sdot_tile, 1) }
+    if (w->type == LK_W_Q4) LK_Q4_SPECIALIZE(q4_sdot_all, w, act, 1, nb, y);
     else { LK_TILE_LOOP(q8_sdot_tile, 1) }
     return;
   }
   int npairs = (M + 1) / 2;
   lk_act act = lk_act_view(work, npairs, nb);
   quant_act_neon(x, M, w->K, w->Kp, act, 1, factor);
+  if (w->type == LK_W_Q4) { LK_Q4_SPECIALIZE(q4_smmla_all, w, act, M, nb, y); return; }
   for (int q0 = 0; q0 < npairs; q0 += 2) {
     int Q = npairs - q0 < 2 ? 1 : 2;
     for (int n0 = 0; n0 < w->N; n0 += LK_NR) {
       const uint8_t *panel = w->data + (size_t)(n0 / LK_NR) * w->panel_bytes;
       if (w->type == LK_W_Q4) {
-        if (Q == 2) q4_smmla_tile(w, panel, act, q0, 2, nb, y, n0, M);
-        else q4_smmla_tile(w, panel, act, q0, 1, nb, y, n0, M);
+        (void)Q; /* handled by q4_smmla_all */
       } else {
         if (Q == 2) q8_smmla_tile(w, panel, act, q0, 2, nb, y, n0, M);
         else q8_smmla_tile(w, panel, act, q0, 1, nb, y, n0, M);

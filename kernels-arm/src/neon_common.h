@@ -26,11 +26,13 @@ static void quant_act_neon(const float *x, int M, int K, int Kp, lk_act a, int p
         src = tmp;
       }
       float32x4_t v[8];
+      _Pragma("GCC unroll 8")
       for (int i = 0; i < 8; i++) v[i] = vld1q_f32(src + 4 * i);
       float32x4_t mx = vmaxq_f32(vmaxq_f32(vmaxq_f32(vabsq_f32(v[0]), vabsq_f32(v[1])), vmaxq_f32(vabsq_f32(v[2]), vabsq_f32(v[3]))),
                                  vmaxq_f32(vmaxq_f32(vabsq_f32(v[4]), vabsq_f32(v[5])), vmaxq_f32(vabsq_f32(v[6]), vabsq_f32(v[7]))));
       float amax = vmaxvq_f32(mx), id = lk_act_inv_scale(amax), s = lk_act_scale(amax);
       int16x8_t h[4];
+      _Pragma("GCC unroll 8")
       for (int i = 0; i < 4; i++)
         h[i] = vcombine_s16(vqmovn_s32(vcvtnq_s32_f32(vmulq_n_f32(v[2 * i], id))),
                             vqmovn_s32(vcvtnq_s32_f32(vmulq_n_f32(v[2 * i + 1], id))));
@@ -38,6 +40,7 @@ static void quant_act_neon(const float *x, int M, int K, int Kp, lk_act a, int p
       int sum = vaddlvq_s8(q0) + vaddlvq_s8(q1);
       int8_t *dst = a.qa + ((size_t)pair * nb + b) * LK_ACT_PAIR_BYTES + slot * 8;
       int8x8_t c[4] = {vget_low_s8(q0), vget_high_s8(q0), vget_low_s8(q1), vget_high_s8(q1)};
+      _Pragma("GCC unroll 8")
       for (int i = 0; i < 4; i++) {
         vst1_s8(dst + 16 * i, c[i]);
         if (dup) vst1_s8(dst + 16 * i + 8, c[i]);
@@ -66,7 +69,7 @@ LK_INLINE void load_w8(const lk_matrix *w, const uint8_t *panel, int k, float32x
 
 #define LK_FSTEP(L)                                              \
   load_w8(w, panel, k + L, &w0, &w1);                            \
-  for (int t = 0; t < T; t++) {                                  \
+  _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {          \
     acc[t][0] = vfmaq_laneq_f32(acc[t][0], w0, xv[t], L);        \
     acc[t][1] = vfmaq_laneq_f32(acc[t][1], w1, xv[t], L);        \
   }
@@ -74,19 +77,23 @@ LK_INLINE void load_w8(const lk_matrix *w, const uint8_t *panel, int k, float32x
 LK_INLINE void float_tile(const lk_matrix *w, const uint8_t *panel, const float *x, int T, float *y, int n0) {
   int K = w->K, N = w->N, k = 0;
   float32x4_t acc[4][2], xv[4], w0, w1;
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);
   for (; k + 4 <= K; k += 4) {
+    _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) xv[t] = vld1q_f32(x + (size_t)t * K + k);
     LK_FSTEP(0) LK_FSTEP(1) LK_FSTEP(2) LK_FSTEP(3)
   }
   for (; k < K; k++) {
     load_w8(w, panel, k, &w0, &w1);
+    _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) {
       float32x4_t xs = vdupq_n_f32(x[(size_t)t * K + k]);
       acc[t][0] = vfmaq_f32(acc[t][0], w0, xs);
       acc[t][1] = vfmaq_f32(acc[t][1], w1, xs);
     }
   }
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     float o[LK_NR];
     vst1q_f32(o, acc[t][0]);
@@ -113,9 +120,9 @@ static void matmul_float_neon(const lk_matrix *w, const float *x, int M, float *
 }
 
 /* Load one q4 group header: scales for rows 0-3 / 4-7 and (zero points) the offsets m. */
-LK_INLINE const uint8_t *q4_header(const lk_matrix *w, const uint8_t *p, float32x4_t *d0, float32x4_t *d1,
+LK_INLINE const uint8_t *q4_header(const int F16, const int SYM, const uint8_t *p, float32x4_t *d0, float32x4_t *d1,
                                    float32x4_t *m0, float32x4_t *m1) {
-  if (w->scale_f16) {
+  if (F16) {
     float16x8_t h = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)p));
     *d0 = vcvt_f32_f16(vget_low_f16(h));
     *d1 = vcvt_high_f32_f16(h);
@@ -125,7 +132,7 @@ LK_INLINE const uint8_t *q4_header(const lk_matrix *w, const uint8_t *p, float32
     *d1 = vld1q_f32((const float *)p + 4);
     p += 32;
   }
-  if (!w->sym) {
+  if (!SYM) {
     *m0 = vld1q_f32((const float *)p);
     *m1 = vld1q_f32((const float *)p + 4);
     p += 32;
@@ -164,10 +171,12 @@ LK_INLINE int32x4_t hsum4_s16(int16x8_t a, int16x8_t b, int16x8_t c, int16x8_t d
   return vpaddq_s32(vpaddq_s32(vpaddlq_s16(a), vpaddlq_s16(b)), vpaddq_s32(vpaddlq_s16(c), vpaddlq_s16(d)));
 }
 
-LK_INLINE void q4_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, int T, int nb, float *y, int n0) {
+LK_INLINE void q4_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, const int T, int nb, float *y, int n0,
+                        const int SYM, const int F16, const int BPG) {
   float32x4_t F[4][2], d0, d1, m0 = vdupq_n_f32(0), m1 = vdupq_n_f32(0);
   const int8_t *qa[4];
   const float *as[4], *asum[4];
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     F[t][0] = F[t][1] = vdupq_n_f32(0.0f);
     qa[t] = a.qa + (size_t)(t0 + t) * nb * LK_ACT_PAIR_BYTES;
@@ -175,38 +184,42 @@ LK_INLINE void q4_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
     asum[t] = a.asum + (size_t)(t0 + t) * nb * 4;
   }
   const uint8_t *p = panel;
-  int bpg = w->G / LK_KB;
   for (int g = 0; g < w->ngroups; g++) {
-    p = q4_header(w, p, &d0, &d1, &m0, &m1);
-    for (int sb = 0; sb < bpg; sb++, p += LK_Q4_BLOCK_BYTES) {
+    p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1);
+    for (int sb = 0; sb < BPG; sb++, p += LK_Q4_BLOCK_BYTES) {
       int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p), P1 = vld1q_s8_x4((const int8_t *)p + 64);
       int8x16_t Pv[8] = {P0.val[0], P0.val[1], P0.val[2], P0.val[3], P1.val[0], P1.val[1], P1.val[2], P1.val[3]};
       int8x16_t W[4][4];
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) { /* signed nibbles: q - 8 */
         W[rp][0] = vshrq_n_s8(vshlq_n_s8(Pv[2 * rp], 4), 4);
         W[rp][1] = vshrq_n_s8(vshlq_n_s8(Pv[2 * rp + 1], 4), 4);
         W[rp][2] = vshrq_n_s8(Pv[2 * rp], 4);
         W[rp][3] = vshrq_n_s8(Pv[2 * rp + 1], 4);
       }
+      _Pragma("GCC unroll 8")
       for (int t = 0; t < T; t++) {
         int8x16x4_t A = vld1q_s8_x4(qa[t]);
         qa[t] += LK_ACT_PAIR_BYTES;
         int16x8_t lo[4], hi[4];
+        _Pragma("GCC unroll 8")
         for (int rp = 0; rp < 4; rp++) { /* |sum of 4 products| <= 4*8*127: fits int16 */
           lo[rp] = vmull_s8(vget_low_s8(W[rp][0]), vget_low_s8(A.val[0]));
           hi[rp] = vmull_high_s8(W[rp][0], A.val[0]);
+          _Pragma("GCC unroll 8")
           for (int c = 1; c < 4; c++) {
             lo[rp] = vmlal_s8(lo[rp], vget_low_s8(W[rp][c]), vget_low_s8(A.val[c]));
             hi[rp] = vmlal_high_s8(hi[rp], W[rp][c], A.val[c]);
           }
         }
         int32x4_t r03 = hsum4_s16(lo[0], hi[0], lo[1], hi[1]), r47 = hsum4_s16(lo[2], hi[2], lo[3], hi[3]);
-        q_block_acc(r03, r47, d0, d1, m0, m1, as[t], asum[t], w->sym, &F[t][0], &F[t][1]);
+        q_block_acc(r03, r47, d0, d1, m0, m1, as[t], asum[t], SYM, &F[t][0], &F[t][1]);
         as[t] += 4;
         asum[t] += 4;
       }
     }
   }
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, F[t][0], F[t][1]);
 }
 
@@ -214,6 +227,7 @@ LK_INLINE void q8_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   float32x4_t F[4][2];
   const int8_t *qa[4];
   const float *as[4];
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     F[t][0] = F[t][1] = vdupq_n_f32(0.0f);
     qa[t] = a.qa + (size_t)(t0 + t) * nb * LK_ACT_PAIR_BYTES;
@@ -222,10 +236,12 @@ LK_INLINE void q8_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
   const int8_t *p = (const int8_t *)panel + LK_Q8_HEADER_BYTES;
   for (int b = 0; b < nb; b++, p += LK_Q8_BLOCK_BYTES) {
     int8x16x4_t Wv[4] = {vld1q_s8_x4(p), vld1q_s8_x4(p + 64), vld1q_s8_x4(p + 128), vld1q_s8_x4(p + 192)};
+    _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) {
       int8x16x4_t A = vld1q_s8_x4(qa[t]);
       qa[t] += LK_ACT_PAIR_BYTES;
       int32x4_t s[8];
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) { /* two int8 products fit int16 (|q| <= 127) */
         const int8x16_t *Wr = Wv[rp].val;
         int16x8_t l = vmlal_s8(vmull_s8(vget_low_s8(Wr[0]), vget_low_s8(A.val[0])), vget_low_s8(Wr[1]), vget_low_s8(A.val[1]));
@@ -244,16 +260,19 @@ LK_INLINE void q8_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
     }
   }
   float32x4_t d0 = vld1q_f32((const float *)panel), d1 = vld1q_f32((const float *)panel + 4);
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++)
     store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, vmulq_f32(F[t][0], d0), vmulq_f32(F[t][1], d1));
 }
 
 #if defined(__ARM_FEATURE_DOTPROD)
 /* ---- SDOT: nibbles unpacked as value*16 (SHL / AND 0xF0), activation scale carries 1/16 ---- */
-LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, int T, int nb, float *y, int n0) {
+LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, const int T, int nb, float *y, int n0,
+                        const int SYM, const int F16, const int BPG) {
   float32x4_t F[4][2], d0, d1, m0 = vdupq_n_f32(0), m1 = vdupq_n_f32(0);
   const int8_t *qa[4];
   const float *as[4], *asum[4];
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     F[t][0] = F[t][1] = vdupq_n_f32(0.0f);
     qa[t] = a.qa + (size_t)(t0 + t) * nb * LK_ACT_PAIR_BYTES;
@@ -262,35 +281,39 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   }
   const uint8_t *p = panel;
   const int8x16_t hmask = vdupq_n_s8((int8_t)0xf0);
-  int bpg = w->G / LK_KB;
   for (int g = 0; g < w->ngroups; g++) {
-    p = q4_header(w, p, &d0, &d1, &m0, &m1);
-    for (int sb = 0; sb < bpg; sb++, p += LK_Q4_BLOCK_BYTES) {
+    p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1);
+    for (int sb = 0; sb < BPG; sb++, p += LK_Q4_BLOCK_BYTES) {
       int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p), P1 = vld1q_s8_x4((const int8_t *)p + 64);
       int8x16_t Pv[8] = {P0.val[0], P0.val[1], P0.val[2], P0.val[3], P1.val[0], P1.val[1], P1.val[2], P1.val[3]};
       int8x16_t W[4][4];
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) {
         W[rp][0] = vshlq_n_s8(Pv[2 * rp], 4);
         W[rp][1] = vshlq_n_s8(Pv[2 * rp + 1], 4);
         W[rp][2] = vandq_s8(Pv[2 * rp], hmask);
         W[rp][3] = vandq_s8(Pv[2 * rp + 1], hmask);
       }
+      _Pragma("GCC unroll 8")
       for (int t = 0; t < T; t++) {
         int8x16x4_t A = vld1q_s8_x4(qa[t]);
         qa[t] += LK_ACT_PAIR_BYTES;
         int32x4_t acc[4];
+        _Pragma("GCC unroll 8")
         for (int rp = 0; rp < 4; rp++) {
           acc[rp] = vdotq_s32(vdupq_n_s32(0), W[rp][0], A.val[0]);
+          _Pragma("GCC unroll 8")
           for (int c = 1; c < 4; c++) acc[rp] = vdotq_s32(acc[rp], W[rp][c], A.val[c]);
         }
         /* lanes [r0 k0-3, r0 k4-7, r1 k0-3, r1 k4-7] -> pairwise add gives [r0, r1, r2, r3] */
-        q_block_acc(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]), d0, d1, m0, m1, as[t], asum[t], w->sym,
+        q_block_acc(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]), d0, d1, m0, m1, as[t], asum[t], SYM,
                     &F[t][0], &F[t][1]);
         as[t] += 4;
         asum[t] += 4;
       }
     }
   }
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, F[t][0], F[t][1]);
 }
 
@@ -298,6 +321,7 @@ LK_INLINE void q8_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   float32x4_t F[4][2];
   const int8_t *qa[4];
   const float *as[4];
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     F[t][0] = F[t][1] = vdupq_n_f32(0.0f);
     qa[t] = a.qa + (size_t)(t0 + t) * nb * LK_ACT_PAIR_BYTES;
@@ -306,12 +330,15 @@ LK_INLINE void q8_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   const int8_t *p = (const int8_t *)panel + LK_Q8_HEADER_BYTES;
   for (int b = 0; b < nb; b++, p += LK_Q8_BLOCK_BYTES) {
     int8x16x4_t Wv[4] = {vld1q_s8_x4(p), vld1q_s8_x4(p + 64), vld1q_s8_x4(p + 128), vld1q_s8_x4(p + 192)};
+    _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) {
       int8x16x4_t A = vld1q_s8_x4(qa[t]);
       qa[t] += LK_ACT_PAIR_BYTES;
       int32x4_t acc[4];
+      _Pragma("GCC unroll 8")
       for (int rp = 0; rp < 4; rp++) {
         acc[rp] = vdotq_s32(vdupq_n_s32(0), Wv[rp].val[0], A.val[0]);
+        _Pragma("GCC unroll 8")
         for (int c = 1; c < 4; c++) acc[rp] = vdotq_s32(acc[rp], Wv[rp].val[c], A.val[c]);
       }
       float32x4_t sc = vld1q_dup_f32(as[t]);
@@ -321,21 +348,37 @@ LK_INLINE void q8_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
     }
   }
   float32x4_t d0 = vld1q_f32((const float *)panel), d1 = vld1q_f32((const float *)panel + 4);
+  _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++)
     store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, vmulq_f32(F[t][0], d0), vmulq_f32(F[t][1], d1));
 }
 #endif
 
 /* Tile drivers: T tokens at a time over every panel, T a constant in each instantiation. */
-#define LK_TILE_LOOP(tile, TMAX)                                                          \
-  for (int t0 = 0; t0 < M; t0 += TMAX) {                                                  \
-    int T = M - t0 < TMAX ? M - t0 : TMAX;                                                \
-    for (int n0 = 0; n0 < w->N; n0 += LK_NR) {                                            \
-      const uint8_t *panel = w->data + (size_t)(n0 / LK_NR) * w->panel_bytes;            \
-      if (T == TMAX) tile(w, panel, act, t0, TMAX, nb, y, n0);                            \
-      else if (T == 1) tile(w, panel, act, t0, 1, nb, y, n0);                             \
-      else for (int tt = 0; tt < T; tt++) tile(w, panel, act, t0 + tt, 1, nb, y, n0);    \
-    }                                                                                     \
+#define LK_TILE_LOOP(tile, TMAX, ...)                                                                 \
+  for (int t0 = 0; t0 < M; t0 += TMAX) {                                                              \
+    int T = M - t0 < TMAX ? M - t0 : TMAX;                                                            \
+    for (int n0 = 0; n0 < w->N; n0 += LK_NR) {                                                        \
+      const uint8_t *panel = w->data + (size_t)(n0 / LK_NR) * w->panel_bytes;                        \
+      if (T == TMAX) tile(w, panel, act, t0, TMAX, nb, y, n0 __VA_ARGS__);                            \
+      else for (int tt = 0; tt < T; tt++) tile(w, panel, act, t0 + tt, 1, nb, y, n0 __VA_ARGS__);    \
+    }                                                                                                 \
   }
+
+/* Instantiate a q4 driver for the scheme at hand: symmetric or not, f16 or f32 scales, and
+ * 1, 2 or 4 k blocks per group, all compile-time so the block loop carries no branches. */
+#define LK_Q4_SPECIALIZE(fn, ...)                                                             \
+  do {                                                                                        \
+    int bpg_ = w->G / LK_KB;                                                                  \
+    if (w->sym && w->scale_f16) {                                                             \
+      if (bpg_ == 1) fn(__VA_ARGS__, 1, 1, 1); else if (bpg_ == 2) fn(__VA_ARGS__, 1, 1, 2); else fn(__VA_ARGS__, 1, 1, 4); \
+    } else if (w->sym) {                                                                      \
+      if (bpg_ == 1) fn(__VA_ARGS__, 1, 0, 1); else if (bpg_ == 2) fn(__VA_ARGS__, 1, 0, 2); else fn(__VA_ARGS__, 1, 0, 4); \
+    } else if (w->scale_f16) {                                                                \
+      if (bpg_ == 1) fn(__VA_ARGS__, 0, 1, 1); else if (bpg_ == 2) fn(__VA_ARGS__, 0, 1, 2); else fn(__VA_ARGS__, 0, 1, 4); \
+    } else {                                                                                  \
+      if (bpg_ == 1) fn(__VA_ARGS__, 0, 0, 1); else if (bpg_ == 2) fn(__VA_ARGS__, 0, 0, 2); else fn(__VA_ARGS__, 0, 0, 4); \
+    }                                                                                         \
+  } while (0)
 
 #endif
