@@ -1,14 +1,21 @@
 // Helpers for the pass tests (no test framework here, so tsc checks them with the sources): the
 // fixtures, a run through the KV cache comparing two graphs, op counts, and input-mutation guards.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { parseLlamaConfig } from '../checkpoint/config.js';
+import { expectedLlamaTensors } from '../checkpoint/llama-names.js';
+import { encodeSafetensorsHeader } from '../checkpoint/safetensors.js';
 import { importLlama } from '../frontend/llama.js';
 import { ReferenceModel, type RtTensor } from '../interpreter/interpreter.js';
-import type { Graph, WeightSource } from '../ir/graph.js';
+import { nextFreeId, type Graph, type Value, type WeightSource } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
 import { runPipeline } from '../pipeline.js';
-import type { PassContext } from './pass.js';
+import { verifyGraph } from '../ir/verify.js';
+import type { Pass, PassContext } from './pass.js';
 import { NO_QUANT } from './quant-config.js';
 import { DEFAULT_PIPELINE } from './registry.js';
 
@@ -21,6 +28,12 @@ export const FIXTURES = ['llama32-tiny', 'llama32-tiny-untied', 'stories260K'] a
  * Max abs difference allowed between a graph and its rewrite. The fusions compute the same sums in
  * the same order; swiglu keeps silu(gate) unrounded before the product, a float32 ulp or so.
  */
+/** Written on demand by loadFixture: plain multi-head attention, one layer, untied, f32. */
+export const SYNTHETIC_MHA = 'synthetic-mha-1layer';
+
+/** The fixtures plus the synthetic MHA model, for tests that need no golden. */
+export const MODELS = [...FIXTURES, SYNTHETIC_MHA] as const;
+
 export const REWRITE_TOLERANCE = 1e-5;
 
 /** A reader that fails: fusions must not read weights (they stack them lazily). */
@@ -39,8 +52,49 @@ export interface Fixture {
 }
 
 export function loadFixture(name: string): Fixture {
-  const ck = openCheckpoint(`${REPO}fixtures/${name}`);
+  const ck = openCheckpoint(name === SYNTHETIC_MHA ? writeSyntheticMha() : `${REPO}fixtures/${name}`);
   return { name, ck, graph: importLlama(ck) };
+}
+
+let syntheticDir: string | null = null;
+
+/** A real checkpoint folder (config.json + model.safetensors) with seeded random f32 weights. */
+function writeSyntheticMha(): string {
+  if (syntheticDir) return syntheticDir;
+  const dir = mkdtempSync(join(tmpdir(), 'llamac-passes-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const raw = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: 48,
+    intermediate_size: 80,
+    num_hidden_layers: 1,
+    num_attention_heads: 3,
+    num_key_value_heads: 3,
+    vocab_size: 320,
+    max_position_embeddings: 256,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    tie_word_embeddings: false,
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
+  const tensors = expectedLlamaTensors(parseLlamaConfig(raw, 'synthetic')).map((t) => ({ name: t.name, dtype: 'F32' as const, shape: [...t.shape] }));
+  let seed = 12345;
+  const uniform = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 4294967296 - 0.5;
+  };
+  const data = tensors.map((t) => {
+    const a = new Float32Array(t.shape.reduce((x, y) => x * y, 1));
+    // Norm weights near 1, matrices scaled so activations stay O(1).
+    const scale = t.shape.length === 1 ? 0.2 : 2 / Math.sqrt(t.shape[1]);
+    for (let i = 0; i < a.length; i++) a[i] = (t.shape.length === 1 ? 1 : 0) + scale * uniform();
+    return new Uint8Array(a.buffer);
+  });
+  const { header } = encodeSafetensorsHeader(tensors);
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([header, ...data]));
+  syntheticDir = dir;
+  return dir;
 }
 
 /** The graph as DEFAULT_PIPELINE has it just before `passName` runs (verified after each pass). */
@@ -158,4 +212,34 @@ export function deepFreeze<T>(x: T): T {
   };
   walk(x);
   return x;
+}
+
+export interface Applied {
+  readonly before: Graph;
+  readonly after: Graph;
+  /** The input graph's fingerprint was the same after the pass (and it was frozen meanwhile). */
+  readonly inputUnchanged: boolean;
+  readonly diff: RunDiff;
+}
+
+/** Run one pass on a frozen graph, verify its output and compare the two through the KV cache. */
+export async function applyPass(pass: Pass, before: Graph, reader: TensorReader): Promise<Applied> {
+  const print = fingerprint(before);
+  deepFreeze(before);
+  const after = await pass.run(before, PASS_CTX);
+  verifyGraph(after);
+  return { before, after, inputUnchanged: fingerprint(before) === print, diff: compareThroughCache(before, after, reader) };
+}
+
+/** The graph with one more node reading `v` (a silu whose result nobody reads): a pattern breaker. */
+export function withExtraReader(g: Graph, v: Value, name = 'probe'): Graph {
+  const y: Value = { id: nextFreeId(g), name, type: { dtype: 'f32', shape: v.type.shape } };
+  return { ...g, nodes: [...g.nodes, { op: 'silu', name, inputs: [v], outputs: [y], attrs: {} }] };
+}
+
+/** The value a graph's node named `node` writes in output slot `slot`. */
+export function outputOf(g: Graph, node: string, slot = 0): Value {
+  const n = g.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`no node ${node}`);
+  return n.outputs[slot];
 }
