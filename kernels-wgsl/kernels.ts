@@ -57,6 +57,12 @@ export const KERNELS = {
 
 export type KernelName = keyof typeof KERNELS;
 
+/** A kernel's workgroup grid for a problem size (the geometry is data in KERNELS). */
+export function gridOf(name: KernelName, size: Readonly<Record<string, number>>, o: OverrideValues): [number, number, number] {
+  const spec: KernelSpec = KERNELS[name];
+  return spec.grid(size, o);
+}
+
 function has(gpu: Gpu, f: Feature): boolean {
   return f === 'shader-f16' ? gpu.features.f16 : gpu.features.subgroups;
 }
@@ -129,10 +135,97 @@ export function gemv(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, y: GPUBuffer, opts: G
   const o: OverrideValues = { ...matOverrides(m.meta), WG: opts.wg ?? 64, ROWS: opts.rows ?? 4 };
   const pipe = kernelPipeline(gpu, 'gemv', variant, o);
   return m.shards.map((s) => {
-    const grid = KERNELS.gemv.grid({ rows: s.rows }, o);
+    const grid = gridOf('gemv', { rows: s.rows }, o);
     const params = uniform(gpu, [m.meta.cols, s.rows, s.rowBase, m.meta.chunksPerRow, m.meta.groupsPerRow, grid[0]]);
     return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [params, s.data, s.scales, s.zeros, x, y]), grid };
   });
+}
+
+/** Y[M, N] = X[M, K] W[N, K]^T (prefill): one dispatch per row shard. */
+export function gemm(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, M: number, y: GPUBuffer, opts: { variant?: MatVariant } = {}): Dispatch[] {
+  const variant = opts.variant ?? 'base';
+  const pipe = kernelPipeline(gpu, 'gemm', variant, matOverrides(m.meta));
+  return m.shards.map((s) => {
+    const params = uniform(gpu, [M, m.meta.cols, s.rows, s.rowBase, m.meta.chunksPerRow, m.meta.groupsPerRow, m.meta.rows]);
+    return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [params, s.data, s.scales, s.zeros, x, y]), grid: gridOf('gemm', { rows: s.rows, M }, {}) };
+  });
+}
+
+/** out[T, D] = rows ids[T] of an embedding table (any weight kind, dequantized). */
+export function embed(gpu: Gpu, table: GpuMatrix, ids: GPUBuffer, tokens: number, out: GPUBuffer): Dispatch[] {
+  const pipe = kernelPipeline(gpu, 'embed', 'base', matOverrides(table.meta));
+  return table.shards.map((s) => {
+    const params = uniform(gpu, [table.meta.cols, s.rows, s.rowBase, table.meta.chunksPerRow, table.meta.groupsPerRow]);
+    const grid = gridOf('embed', { chunksPerRow: table.meta.chunksPerRow, tokens }, {});
+    return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [params, s.data, s.scales, s.zeros, ids, out]), grid };
+  });
+}
+
+function simple(gpu: Gpu, name: KernelName, size: Record<string, number>, words: (gridX: number) => (number | { f: number })[], buffers: GPUBuffer[]): Dispatch {
+  const pipe = kernelPipeline(gpu, name, 'base', {});
+  const grid = gridOf(name, size, {});
+  return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [uniform(gpu, words(grid[0])), ...buffers]), grid };
+}
+
+export function rmsnorm(gpu: Gpu, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, rows: number, n: number, eps: number): Dispatch {
+  return simple(gpu, 'rmsnorm', { rows }, (gx) => [n, { f: eps }, gx], [x, weight, y]);
+}
+
+export function softmax(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, rows: number, n: number): Dispatch {
+  return simple(gpu, 'softmax', { rows }, (gx) => [n, gx], [x, y]);
+}
+
+/** x, y [T, H, D]; pos u32 [T]; invFreq [D/2]. */
+export function rope(gpu: Gpu, x: GPUBuffer, pos: GPUBuffer, invFreq: GPUBuffer, y: GPUBuffer, tokens: number, heads: number, headDim: number): Dispatch {
+  const half = headDim / 2;
+  return simple(gpu, 'rope', { tokens, heads, half }, (gx) => [tokens, heads, half, gx], [x, pos, invFreq, y]);
+}
+
+export function swiglu(gpu: Gpu, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number): Dispatch {
+  return simple(gpu, 'swiglu', { n }, (gx) => [n, gx], [gate, up, y]);
+}
+
+export function add(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number): Dispatch {
+  return simple(gpu, 'add', { n }, (gx) => [n, gx], [a, b, y]);
+}
+
+/** out u32 [1] = argmax of x [n]. */
+export function argmax(gpu: Gpu, x: GPUBuffer, out: GPUBuffer, n: number): Dispatch {
+  return simple(gpu, 'argmax', {}, () => [n], [x, out]);
+}
+
+export interface AttnShape {
+  readonly Hq: number;
+  readonly Hkv: number;
+  readonly D: number;
+  readonly scale: number;
+}
+
+/** Keys per split: enough splits to fill the device, at least 64 keys each. */
+export function decodeSplits(S: number, maxSplits = 32): { splits: number; splitLen: number } {
+  const splits = Math.max(1, Math.min(maxSplits, Math.ceil(S / 64)));
+  const splitLen = Math.ceil(S / splits);
+  return { splits, splitLen };
+}
+
+/**
+ * Decode attention over the first S tokens of the KV caches kc, vc [capacity, Hkv, D] for
+ * q [Hq, D]: split-K partials, then a combine. `part*` are scratch buffers sized by decodeSplits.
+ */
+export function attentionDecode(gpu: Gpu, a: AttnShape, S: number, q: GPUBuffer, kc: GPUBuffer, vc: GPUBuffer, out: GPUBuffer, maxSplits = 32): Dispatch[] {
+  if (a.D > 256) throw new Error('kernels-wgsl: head dim > 256');
+  const { splits, splitLen } = decodeSplits(S, maxSplits);
+  const partO = storage(gpu, splits * a.Hq * a.D * 4);
+  const partML = storage(gpu, splits * a.Hq * 2 * 4);
+  const p1 = simple(gpu, 'attn_decode', { splits, heads: a.Hq }, () => [S, a.Hq, a.Hkv, a.D, splitLen, { f: a.scale }], [q, kc, vc, partO, partML]);
+  const p2 = simple(gpu, 'attn_combine', { heads: a.Hq }, () => [a.Hq, a.D, splits], [partO, partML, out]);
+  return [p1, p2];
+}
+
+/** Causal prefill attention: q [T, Hq, D] at positions past..past+T-1; k, v [past+T, Hkv, D]. */
+export function attentionPrefill(gpu: Gpu, a: AttnShape, T: number, past: number, q: GPUBuffer, k: GPUBuffer, v: GPUBuffer, out: GPUBuffer): Dispatch {
+  if (a.D > 256) throw new Error('kernels-wgsl: head dim > 256');
+  return simple(gpu, 'attn_prefill', { tokens: T, heads: a.Hq }, () => [T, past, a.Hq, a.Hkv, a.D, { f: a.scale }], [q, k, v, out]);
 }
 
 export type { WeightKind };
