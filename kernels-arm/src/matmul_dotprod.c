@@ -2,6 +2,11 @@
 #include "neon_common.h"
 
 LK_INLINE void q4_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, const int SYM, const int F16, const int BPG) {
+  if (M == 1) {
+    for (int n0 = 0; n0 < w->N; n0 += LK_NR)
+      q4_sdot_gemv(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, act, nb, y, n0, SYM, F16, BPG);
+    return;
+  }
   LK_TILE_LOOP(q4_sdot_tile, 2, , SYM, F16, BPG)
 }
 

@@ -122,7 +122,9 @@ LK_INLINE void q8_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
 
 LK_INLINE void q4_sdot_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, const int SYM, const int F16,
                            const int BPG) {
-  LK_TILE_LOOP(q4_sdot_tile, 1, , SYM, F16, BPG)
+  (void)M;
+  for (int n0 = 0; n0 < w->N; n0 += LK_NR)
+    q4_sdot_gemv(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, act, nb, y, n0, SYM, F16, BPG);
 }
 
 LK_INLINE void q4_smmla_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, const int SYM, const int F16,

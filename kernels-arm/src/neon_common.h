@@ -272,6 +272,12 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   float32x4_t F[4][2], d0, d1, m0 = vdupq_n_f32(0), m1 = vdupq_n_f32(0);
   const int8_t *qa[4];
   const float *as[4], *asum[4];
+  /* Decode (T == 1) keeps running int32 sums and subtracts the previous block's pairwise sums:
+   * two SUBs per block instead of four accumulator resets. Wrap-around is harmless: a block's
+   * sum always fits in int32, and the difference is exact modulo 2^32. */
+  int32x4_t racc[4], prev03 = vdupq_n_s32(0), prev47 = vdupq_n_s32(0);
+  _Pragma("GCC unroll 8")
+  for (int rp = 0; rp < 4; rp++) racc[rp] = vdupq_n_s32(0);
   _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) {
     F[t][0] = F[t][1] = vdupq_n_f32(0.0f);
@@ -281,8 +287,10 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   }
   const uint8_t *p = panel;
   const int8x16_t hmask = vdupq_n_s8((int8_t)0xf0);
+  _Pragma("GCC unroll 2")
   for (int g = 0; g < w->ngroups; g++) {
     p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1);
+    _Pragma("GCC unroll 8")
     for (int sb = 0; sb < BPG; sb++, p += LK_Q4_BLOCK_BYTES) {
       int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p), P1 = vld1q_s8_x4((const int8_t *)p + 64);
       int8x16_t Pv[8] = {P0.val[0], P0.val[1], P0.val[2], P0.val[3], P1.val[0], P1.val[1], P1.val[2], P1.val[3]};
@@ -298,16 +306,26 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
       for (int t = 0; t < T; t++) {
         int8x16x4_t A = vld1q_s8_x4(qa[t]);
         qa[t] += LK_ACT_PAIR_BYTES;
-        int32x4_t acc[4];
+        int32x4_t acc[4], r03, r47;
         _Pragma("GCC unroll 8")
         for (int rp = 0; rp < 4; rp++) {
-          acc[rp] = vdotq_s32(vdupq_n_s32(0), W[rp][0], A.val[0]);
+          acc[rp] = T == 1 ? racc[rp] : vdupq_n_s32(0);
           _Pragma("GCC unroll 8")
-          for (int c = 1; c < 4; c++) acc[rp] = vdotq_s32(acc[rp], W[rp][c], A.val[c]);
+          for (int c = 0; c < 4; c++) acc[rp] = vdotq_s32(acc[rp], W[rp][c], A.val[c]);
         }
         /* lanes [r0 k0-3, r0 k4-7, r1 k0-3, r1 k4-7] -> pairwise add gives [r0, r1, r2, r3] */
-        q_block_acc(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]), d0, d1, m0, m1, as[t], asum[t], SYM,
-                    &F[t][0], &F[t][1]);
+        r03 = vpaddq_s32(acc[0], acc[1]);
+        r47 = vpaddq_s32(acc[2], acc[3]);
+        if (T == 1) {
+          _Pragma("GCC unroll 8")
+          for (int rp = 0; rp < 4; rp++) racc[rp] = acc[rp];
+          int32x4_t c03 = r03, c47 = r47;
+          r03 = vsubq_s32(c03, prev03);
+          r47 = vsubq_s32(c47, prev47);
+          prev03 = c03;
+          prev47 = c47;
+        }
+        q_block_acc(r03, r47, d0, d1, m0, m1, as[t], asum[t], SYM, &F[t][0], &F[t][1]);
         as[t] += 4;
         asum[t] += 4;
       }
@@ -315,6 +333,56 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   }
   _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, F[t][0], F[t][1]);
+}
+
+/* Decode GEMV for one 8-row panel on SDOT. Running int32 sums replace per-block resets: a block's
+ * sum is the pairwise-added running sum minus the previous one (two SUBs instead of four register
+ * resets; wrap-around is harmless because each block sum fits in int32 and the difference is exact
+ * modulo 2^32). The previous sums alternate between two named registers, so blocks come in pairs. */
+#define LK_Q4_GEMV_BLOCK(PIN03, PIN47, POUT03, POUT47)                                                        \
+  do {                                                                                          \
+    if (sb == 0) { p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1); }                            \
+    int8x16x4_t A = vld1q_s8_x4(qa); qa += LK_ACT_PAIR_BYTES;                                   \
+    int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p); p += 64;                                   \
+    int8x16x4_t P1 = vld1q_s8_x4((const int8_t *)p); p += 64;                                   \
+    r0 = vdotq_s32(r0, vshlq_n_s8(P0.val[0], 4), A.val[0]);                                     \
+    r0 = vdotq_s32(r0, vshlq_n_s8(P0.val[1], 4), A.val[1]);                                     \
+    r0 = vdotq_s32(r0, vandq_s8(P0.val[0], hmask), A.val[2]);                                   \
+    r0 = vdotq_s32(r0, vandq_s8(P0.val[1], hmask), A.val[3]);                                   \
+    r1 = vdotq_s32(r1, vshlq_n_s8(P0.val[2], 4), A.val[0]);                                     \
+    r1 = vdotq_s32(r1, vshlq_n_s8(P0.val[3], 4), A.val[1]);                                     \
+    r1 = vdotq_s32(r1, vandq_s8(P0.val[2], hmask), A.val[2]);                                   \
+    r1 = vdotq_s32(r1, vandq_s8(P0.val[3], hmask), A.val[3]);                                   \
+    r2 = vdotq_s32(r2, vshlq_n_s8(P1.val[0], 4), A.val[0]);                                     \
+    r2 = vdotq_s32(r2, vshlq_n_s8(P1.val[1], 4), A.val[1]);                                     \
+    r2 = vdotq_s32(r2, vandq_s8(P1.val[0], hmask), A.val[2]);                                   \
+    r2 = vdotq_s32(r2, vandq_s8(P1.val[1], hmask), A.val[3]);                                   \
+    r3 = vdotq_s32(r3, vshlq_n_s8(P1.val[2], 4), A.val[0]);                                     \
+    r3 = vdotq_s32(r3, vshlq_n_s8(P1.val[3], 4), A.val[1]);                                     \
+    r3 = vdotq_s32(r3, vandq_s8(P1.val[2], hmask), A.val[2]);                                   \
+    r3 = vdotq_s32(r3, vandq_s8(P1.val[3], hmask), A.val[3]);                                   \
+    int32x4_t c03 = vpaddq_s32(r0, r1), c47 = vpaddq_s32(r2, r3);                               \
+    q_block_acc(vsubq_s32(c03, PIN03), vsubq_s32(c47, PIN47), d0, d1, m0, m1, as, asum, SYM, &F0, &F1); \
+    as += 4; asum += 4;                                                                         \
+    POUT03 = c03; POUT47 = c47;                                                                 \
+    if (++sb == BPG) sb = 0;                                                                    \
+  } while (0)
+
+LK_INLINE void q4_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, int nb, float *y, int n0,
+                            const int SYM, const int F16, const int BPG) {
+  float32x4_t F0 = vdupq_n_f32(0.0f), F1 = F0, d0 = F0, d1 = F0, m0 = F0, m1 = F0;
+  int32x4_t r0 = vdupq_n_s32(0), r1 = r0, r2 = r0, r3 = r0, pa03 = r0, pa47 = r0, pb03 = r0, pb47 = r0;
+  const int8x16_t hmask = vdupq_n_s8((int8_t)0xf0);
+  const int8_t *qa = a.qa;
+  const float *as = a.as, *asum = a.asum;
+  const uint8_t *p = panel;
+  int b = 0, sb = 0;
+  for (; b + 2 <= nb; b += 2) {
+    LK_Q4_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q4_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+  }
+  if (b < nb) LK_Q4_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+  store_rows(y, n0, w->N, F0, F1);
 }
 
 LK_INLINE void q8_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, int T, int nb, float *y, int n0) {
