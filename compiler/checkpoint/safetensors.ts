@@ -112,13 +112,26 @@ function decodeInto(dtype: StorageDType, bytes: Uint8Array, out: Float32Array): 
   else out.set(new Float32Array(bytes.buffer, bytes.byteOffset, out.length));
 }
 
-function checkFinite(ref: TensorRef, data: Float32Array, firstIndex: number): void {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) {
-      throw new LlamacError(`${ref.file}: tensor '${ref.name}' contains ${Number.isNaN(v) ? 'NaN' : 'Inf'} at element ${firstIndex + i}`);
-    }
-  }
+/** Exponent mask of each storage dtype: all ones means Inf or NaN. */
+const EXPONENT_MASK: Readonly<Record<StorageDType, number>> = { BF16: 0x7f80, F16: 0x7c00, F32: 0x7f800000 };
+
+/**
+ * Index of the first NaN/Inf in raw little-endian data, or -1. Works on the stored bits before
+ * decoding: an OR over (exponent & mask) + lowest-exponent-bit overflows into the sign position
+ * only for an all-ones exponent, so the common all-finite case is one branch-free pass.
+ */
+function firstNonFinite(dtype: StorageDType, bytes: Uint8Array): number {
+  const mask = EXPONENT_MASK[dtype];
+  const lowBit = mask & -mask;
+  const words = dtype === 'F32' ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  const carry = dtype === 'F32' ? 0x80000000 : 0x8000;
+  let acc = 0;
+  for (let i = 0; i < words.length; i++) acc |= (words[i] & mask) + lowBit;
+  // `|=` keeps int32: for F32 the overflow lands in the sign bit.
+  const clean = dtype === 'F32' ? acc >= 0 : (acc & carry) === 0;
+  if (clean) return -1;
+  for (let i = 0; i < words.length; i++) if ((words[i] & mask) === mask) return i;
+  return -1;
 }
 
 /**
@@ -141,8 +154,14 @@ export function readTensorRows(ref: TensorRef, rowStart: number, rowCount: numbe
   } finally {
     closeSync(fd);
   }
+  const bad = firstNonFinite(ref.dtype, bytes);
+  if (bad >= 0) {
+    const v = ref.dtype === 'F32' ? new Float32Array(bytes.buffer, bad * 4, 1)[0] : NaN;
+    const word = ref.dtype === 'F32' ? 0 : new Uint16Array(bytes.buffer, bad * 2, 1)[0];
+    const mantissa = ref.dtype === 'F32' ? !Number.isFinite(v) && Number.isNaN(v) : (word & (ref.dtype === 'BF16' ? 0x7f : 0x3ff)) !== 0;
+    throw new LlamacError(`${ref.file}: tensor '${ref.name}' contains ${mantissa ? 'NaN' : 'Inf'} at element ${rowStart * rowLen + bad}`);
+  }
   decodeInto(ref.dtype, bytes, out);
-  checkFinite(ref, out, rowStart * rowLen);
   return out;
 }
 

@@ -60,7 +60,14 @@ export function bf16BitsToF32(b: number): number {
 
 /** Decode little-endian bf16 bytes into a Float32Array (bf16 is the top half of an f32). */
 export function decodeBF16(bytes: Uint8Array, out: Float32Array): void {
-  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  // Int32Array: `x << 16` is an int32, and storing it unconverted keeps V8 on its fast path.
+  const outBits = new Int32Array(out.buffer, out.byteOffset, out.length);
+  if (bytes.byteOffset % 2 === 0) {
+    // Aligned (the usual case): one 16-bit load per element (x86 and ARM are little-endian).
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, out.length);
+    for (let i = 0; i < out.length; i++) outBits[i] = halves[i] << 16;
+    return;
+  }
   for (let i = 0, j = 0; i < out.length; i++, j += 2) outBits[i] = (bytes[j] | (bytes[j + 1] << 8)) << 16;
 }
 

@@ -27,6 +27,6 @@ export function fuseGateUp(g: Graph): Graph {
 
 export const fuseGateUpPass: Pass = {
   name: 'fuse-gate-up',
-  description: 'gate/up projections reading one input -> one linear over lazily stacked weights (gate rows first) + split',
+  description: 'gate/up projections reading one input => one linear over lazily stacked weights (gate rows first) + split',
   run: (g) => fuseGateUp(g),
 };

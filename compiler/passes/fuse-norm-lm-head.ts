@@ -21,6 +21,6 @@ export function fuseNormLmHead(g: Graph): Graph {
 
 export const fuseNormLmHeadPass: Pass = {
   name: 'fuse-norm-lm-head',
-  description: 'final rms_norm read only by the lm_head linear ==> rms_norm_linear',
+  description: 'final rms_norm read only by the lm_head linear => rms_norm_linear',
   run: (g) => fuseNormLmHead(g),
 };

@@ -26,6 +26,6 @@ export function fuseQkv(g: Graph): Graph {
 
 export const fuseQkvPass: Pass = {
   name: 'fuse-qkv',
-  description: 'q/k/v projections reading one input -> one linear over lazily stacked weights + split',
+  description: 'q/k/v projections reading one input => one linear over lazily stacked weights (concat_rows) + split',
   run: (g) => fuseQkv(g),
 };

@@ -38,6 +38,6 @@ export function fuseRopeAttention(g: Graph): Graph {
 
 export const fuseRopeAttentionPass: Pass = {
   name: 'fuse-rope-attention',
-  description: 'split(qkv) -> rope(q), rope(k), attention ==> rope_attention over the packed projections (RoPE inside)',
+  description: 'split(qkv) -> rope(q), rope(k), attention => rope_attention over the packed projections (RoPE inside)',
   run: (g) => fuseRopeAttention(g),
 };

@@ -26,6 +26,6 @@ export function fuseSkipNorm(g: Graph): Graph {
 
 export const fuseSkipNormPass: Pass = {
   name: 'fuse-skip-norm',
-  description: 'residual add feeding an rms_norm (sum also read later) ==> skip_rms_norm -> (normed, sum)',
+  description: 'residual add feeding an rms_norm, its sum read again later => skip_rms_norm -> (normed, sum)',
   run: (g) => fuseSkipNorm(g),
 };

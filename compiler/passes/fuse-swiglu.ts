@@ -28,6 +28,6 @@ export function fuseSwiglu(g: Graph): Graph {
 
 export const fuseSwigluPass: Pass = {
   name: 'fuse-swiglu',
-  description: 'split(gate|up) -> silu, mul ==> swiglu over the stacked columns',
+  description: 'split(gate|up) -> silu, mul => swiglu over the stacked columns',
   run: (g) => fuseSwiglu(g),
 };
