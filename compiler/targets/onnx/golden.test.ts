@@ -21,7 +21,7 @@ describe.each(['ort', 'standard'])('onnx %s ops, f32', (ops) => {
       const runner = await onnxTarget.load(dir, graph, ctx);
       const report = await verifyAgainstGolden(runner, loadGolden(join(REPO, 'golden', fixture)), 'f32', FLOAT32_THRESHOLDS);
       await runner.dispose();
-      if (!report.pass) console.log(formatVerifyReport(report));
+      if (!report.pass || process.env.LLAMAC_TEST_VERBOSE) console.log(`${fixture} ${ops}\n${formatVerifyReport(report)}`);
       expect(report.pass).toBe(true);
       expect(report.greedy?.match).toBe(1);
       expect(Object.keys(report.cases)).toContain('far');
