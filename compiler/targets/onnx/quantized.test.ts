@@ -1,0 +1,70 @@
+// int8/int4 artifacts against the reference interpreter on the same quantized graph (the same
+// QuantizedMatrix bits): every golden prefill case and a KV-cache decode, both op flavours.
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { referenceRunner, RunnerSession, type ModelRunner } from '../runner.js';
+import { loadGolden } from '../../verify/golden.js';
+import { maxAbsError, top1Agreement } from '../../verify/metrics.js';
+import { onnxTarget } from './index.js';
+import { compileContext, openFixture, quantConfig, quantizeGraph, REPO, tempDir, type TestQuant } from './testing.js';
+
+/**
+ * Max |logit difference| ONNX vs interpreter, relative to the largest |logit| of the case. Both
+ * dequantize to identical float32 weights; what differs is float32 summation order (MLAS blocks,
+ * ORT's softmax), measured at <= 2e-6 relative; 1e-5 leaves room and still catches any wrong
+ * nibble, scale or zero point (those move logits by >= 1e-3 relative).
+ */
+export const QUANT_REL_TOL = 1e-5;
+
+async function logitsOf(runner: ModelRunner, cases: readonly { inputIds: readonly number[]; startPosition: number }[], decode: readonly number[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const c of cases) out.push(await new RunnerSession(runner).prefill(c.inputIds, c.startPosition));
+  const s = new RunnerSession(runner);
+  out.push(await s.prefill(decode.slice(0, 4)));
+  for (const t of decode.slice(4)) out.push(await s.step(t));
+  return out;
+}
+
+function relErr(ref: Float32Array, got: Float32Array): number {
+  let scale = 0;
+  for (const v of ref) scale = Math.max(scale, Math.abs(v));
+  return maxAbsError(ref, got) / scale;
+}
+
+const CASES: [string, TestQuant][] = [
+  ['stories260K', 'int4'],
+  ['stories260K', 'int4-sym'],
+  ['stories260K', 'int8'],
+  ['llama32-tiny', 'int4'],
+  ['llama32-tiny', 'int8'],
+  ['llama32-tiny-untied', 'int4'],
+  ['llama32-tiny-untied', 'int8'],
+];
+
+describe.each(['ort', 'standard'])('onnx %s ops, quantized', (ops) => {
+  it.each(CASES)('%s %s matches the reference interpreter on the same bits', async (fixture, q) => {
+    const { ck, graph } = openFixture(fixture);
+    const qgraph = quantizeGraph(graph, ck, q);
+    const ctx = compileContext(ck, { onnxOps: ops }, quantConfig(q === 'int8' ? 'int8' : 'int4'));
+    const golden = loadGolden(join(REPO, 'golden', fixture));
+    const decode = golden.cases.find((c) => c.name === 'long')?.inputIds.slice(0, 10) ?? [];
+    const dir = tempDir(`${fixture}-${ops}-${q}`);
+    try {
+      await onnxTarget.emit(qgraph, dir, ctx);
+      const runner = await onnxTarget.load(dir, qgraph, ctx);
+      const got = await logitsOf(runner, golden.cases, decode);
+      await runner.dispose();
+      const ref = await logitsOf(referenceRunner(qgraph, ck), golden.cases, decode);
+      const errs = ref.map((r, i) => relErr(r, got[i]));
+      const worst = Math.max(...errs);
+      // Quality against transformers' float goldens, for the record (quantization error, not target error).
+      const top1 = golden.cases.map((c, i) => top1Agreement(c.logits, got[i], golden.vocab));
+      if (process.env.LLAMAC_TEST_VERBOSE) console.log(`${fixture} ${q} ${ops}: max rel err vs interpreter ${worst.toExponential(2)}; top1 vs golden ${top1.map((t) => t.toFixed(2)).join(' ')}`);
+      expect(worst).toBeLessThanOrEqual(QUANT_REL_TOL);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
