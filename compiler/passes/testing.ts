@@ -1,7 +1,8 @@
 // Helpers for the pass tests (no test framework here, so tsc checks them with the sources): the
 // fixtures, a run through the KV cache comparing two graphs, op counts, and input-mutation guards.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,13 +57,12 @@ export function loadFixture(name: string): Fixture {
   return { name, ck, graph: importLlama(ck) };
 }
 
-let syntheticDir: string | null = null;
-
-/** A real checkpoint folder (config.json + model.safetensors) with seeded random f32 weights. */
+/**
+ * A real checkpoint folder (config.json + model.safetensors) with seeded random f32 weights. It is
+ * written once under the temp folder, named by a hash of its bytes (so a change to this generator
+ * makes a new one), and renamed into place whole so concurrent test files can share it.
+ */
 function writeSyntheticMha(): string {
-  if (syntheticDir) return syntheticDir;
-  const dir = mkdtempSync(join(tmpdir(), 'llamac-passes-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const raw = {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
@@ -77,7 +77,7 @@ function writeSyntheticMha(): string {
     rope_theta: 10000,
     tie_word_embeddings: false,
   };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
+  const config = JSON.stringify(raw);
   const tensors = expectedLlamaTensors(parseLlamaConfig(raw, 'synthetic')).map((t) => ({ name: t.name, dtype: 'F32' as const, shape: [...t.shape] }));
   let seed = 12345;
   const uniform = (): number => {
@@ -92,8 +92,19 @@ function writeSyntheticMha(): string {
     return new Uint8Array(a.buffer);
   });
   const { header } = encodeSafetensorsHeader(tensors);
-  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([header, ...data]));
-  syntheticDir = dir;
+  const weights = Buffer.concat([header, ...data]);
+  const hash = createHash('sha256').update(config).update(weights).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `llamac-passes-${SYNTHETIC_MHA}-${hash}`);
+  if (existsSync(join(dir, 'model.safetensors'))) return dir;
+  const tmp = mkdtempSync(`${dir}.tmp-`);
+  writeFileSync(join(tmp, 'config.json'), config);
+  writeFileSync(join(tmp, 'model.safetensors'), weights);
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    // Another test file won the race with identical bytes.
+    rmSync(tmp, { recursive: true, force: true });
+  }
   return dir;
 }
 
