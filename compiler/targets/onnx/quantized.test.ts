@@ -8,15 +8,8 @@ import { referenceRunner, RunnerSession, type ModelRunner } from '../runner.js';
 import { loadGolden } from '../../verify/golden.js';
 import { maxAbsError, top1Agreement } from '../../verify/metrics.js';
 import { onnxTarget } from './index.js';
-import { compileContext, openFixture, quantConfig, quantizeGraph, REPO, tempDir, type TestQuant } from './testing.js';
+import { compileContext, openFixture, QUANT_REL_TOL, quantConfig, quantizeGraph, REPO, tempDir, type TestQuant } from './testing.js';
 
-/**
- * Max |logit difference| ONNX vs interpreter, relative to the largest |logit| of the case. Both
- * dequantize to identical float32 weights; what differs is float32 summation order (MLAS blocks,
- * ORT's softmax), measured at <= 2e-6 relative; 1e-5 leaves room and still catches any wrong
- * nibble, scale or zero point (those move logits by >= 1e-3 relative).
- */
-export const QUANT_REL_TOL = 1e-5;
 
 async function logitsOf(runner: ModelRunner, cases: readonly { inputIds: readonly number[]; startPosition: number }[], decode: readonly number[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
