@@ -6,10 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loadTokenIds, perplexity } from '../../eval/perplexity.js';
 import { referenceRunner } from '../runner.js';
 import { onnxTarget } from './index.js';
+import { PPL_TOL } from './tolerances.js';
 import { compileContext, openFixture, quantConfig, quantizeGraph, REPO, tempDir } from './testing.js';
-
-/** The bound on |ppl(onnx int4) - ppl(reference int4)|. */
-const PPL_TOL = 1e-3;
 
 describe('onnx eval', () => {
   it.each(['ort', 'standard'])('stories260K int4 perplexity (%s ops) equals the interpreter int4 within 1e-3', async (ops) => {

@@ -13,6 +13,7 @@ import { parseOnnxOptions } from './options.js';
 import { artifactAccuracyLevel, onnxRunner } from './runner.js';
 
 export { OPTION_KEYS, OPSETS } from './options.js';
+export { PPL_TOL, QUANT_REL_TOL } from './tolerances.js';
 
 /** Weights the model holds (a tied table counts once), for bits-per-parameter. */
 export function parameterCount(graph: Graph): number {

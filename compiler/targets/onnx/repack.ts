@@ -74,11 +74,6 @@ export interface BlockedDequantWeight {
   readonly zeroPoints: Uint8Array | null;
 }
 
-function nibbleAt(m: QuantizedMatrix, n: number, k: number): number {
-  const byte = (m.data as Uint8Array)[n * int4RowBytes(m.cols, m.scheme.groupSize) + (k >> 1)];
-  return k & 1 ? byte >> 4 : byte & 15;
-}
-
 /**
  * ai.onnx DequantizeLinear-21 blocked form of an int4 W [N, K], transposed to [K, N] with blocks
  * along axis 0, so `MatMul(x, DequantizeLinear(W))` needs no Transpose (and onnxruntime fuses the
@@ -91,10 +86,15 @@ export function toBlockedDequant(m: QuantizedMatrix): BlockedDequantWeight {
   const G = m.nGroups;
   const signed = m.zeros === null;
   const data = new Uint8Array(Math.ceil((K * N) / 2));
+  const src = m.data as Uint8Array;
+  const rowBytes = int4RowBytes(K, m.scheme.groupSize);
+  // Symmetric: q - 8 in two's complement is q ^ 8.
+  const flip = signed ? 8 : 0;
   for (let n = 0; n < N; n++) {
+    const base = n * rowBytes;
     for (let k = 0; k < K; k++) {
-      // Symmetric: q - 8 in two's complement is q ^ 8.
-      const q = signed ? nibbleAt(m, n, k) ^ 8 : nibbleAt(m, n, k);
+      const byte = src[base + (k >> 1)];
+      const q = (k & 1 ? byte >> 4 : byte & 15) ^ flip;
       const i = k * N + n;
       data[i >> 1] |= q << (4 * (i & 1));
     }

@@ -15,13 +15,7 @@ import { quantizeInt4 } from '../../quant/int4.js';
 import { quantizeInt8 } from '../../quant/int8.js';
 import type { CompileContext } from '../target.js';
 
-/**
- * Max |logit difference| ONNX vs interpreter, relative to the largest |logit| of the case. Both
- * dequantize to identical float32 weights; what differs is float32 summation order (MLAS blocks,
- * ORT's softmax), measured at <= 2e-6 relative; 1e-5 leaves room and still catches any wrong
- * nibble, scale or zero point (those move logits by >= 1e-3 relative).
- */
-export const QUANT_REL_TOL = 1e-5;
+export { QUANT_REL_TOL } from './tolerances.js';
 
 export const REPO = new URL('../../../', import.meta.url).pathname;
 
