@@ -55,8 +55,8 @@ static void quant_act_neon(const float *x, int M, int K, int Kp, lk_act a, int p
 }
 
 /* ---- f16 / f32 weights: k-major panels, FMA by element, sequential in k like the twin ---- */
-LK_INLINE void load_w8(const lk_matrix *w, const uint8_t *panel, int k, float32x4_t *w0, float32x4_t *w1) {
-  if (w->type == LK_W_F16) {
+LK_INLINE void load_w8(const int F16, const uint8_t *panel, int k, float32x4_t *w0, float32x4_t *w1) {
+  if (F16) {
     float16x8_t h = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)panel + (size_t)k * LK_NR));
     *w0 = vcvt_f32_f16(vget_low_f16(h));
     *w1 = vcvt_high_f32_f16(h);
@@ -67,25 +67,44 @@ LK_INLINE void load_w8(const lk_matrix *w, const uint8_t *panel, int k, float32x
   }
 }
 
-#define LK_FSTEP(L)                                              \
-  load_w8(w, panel, k + L, &w0, &w1);                            \
-  _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {          \
-    acc[t][0] = vfmaq_laneq_f32(acc[t][0], w0, xv[t], L);        \
-    acc[t][1] = vfmaq_laneq_f32(acc[t][1], w1, xv[t], L);        \
+/* Four k steps: one 64-byte (f16) or two 64-byte (f32) loads feed 8 FMAs per token. */
+LK_INLINE void load_w8x4(const int F16, const uint8_t *panel, int k, float32x4_t wv[8]) {
+  if (F16) {
+    uint16x8x4_t h = vld1q_u16_x4((const uint16_t *)panel + (size_t)k * LK_NR);
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++) {
+      float16x8_t f = vreinterpretq_f16_u16(h.val[i]);
+      wv[2 * i] = vcvt_f32_f16(vget_low_f16(f));
+      wv[2 * i + 1] = vcvt_high_f32_f16(f);
+    }
+  } else {
+    float32x4x4_t a = vld1q_f32_x4((const float *)panel + (size_t)k * LK_NR);
+    float32x4x4_t b = vld1q_f32_x4((const float *)panel + (size_t)k * LK_NR + 16);
+    wv[0] = a.val[0]; wv[1] = a.val[1]; wv[2] = a.val[2]; wv[3] = a.val[3];
+    wv[4] = b.val[0]; wv[5] = b.val[1]; wv[6] = b.val[2]; wv[7] = b.val[3];
+  }
+}
+
+#define LK_FSTEP(L)                                                                  \
+  _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                              \
+    acc[t][0] = vfmaq_laneq_f32(acc[t][0], wv[2 * L], xv[t], L);                     \
+    acc[t][1] = vfmaq_laneq_f32(acc[t][1], wv[2 * L + 1], xv[t], L);                 \
   }
 
-LK_INLINE void float_tile(const lk_matrix *w, const uint8_t *panel, const float *x, int T, float *y, int n0) {
+LK_INLINE void float_tile(const lk_matrix *w, const uint8_t *panel, const float *x, const int T, float *y, int n0,
+                          const int F16) {
   int K = w->K, N = w->N, k = 0;
-  float32x4_t acc[4][2], xv[4], w0, w1;
+  float32x4_t acc[4][2], xv[4], wv[8], w0, w1;
   _Pragma("GCC unroll 8")
   for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);
   for (; k + 4 <= K; k += 4) {
     _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) xv[t] = vld1q_f32(x + (size_t)t * K + k);
+    load_w8x4(F16, panel, k, wv);
     LK_FSTEP(0) LK_FSTEP(1) LK_FSTEP(2) LK_FSTEP(3)
   }
   for (; k < K; k++) {
-    load_w8(w, panel, k, &w0, &w1);
+    load_w8(F16, panel, k, &w0, &w1);
     _Pragma("GCC unroll 8")
     for (int t = 0; t < T; t++) {
       float32x4_t xs = vdupq_n_f32(x[(size_t)t * K + k]);
@@ -102,7 +121,7 @@ LK_INLINE void float_tile(const lk_matrix *w, const uint8_t *panel, const float 
   }
 }
 
-static void matmul_float_neon(const lk_matrix *w, const float *x, int M, float *y) {
+LK_INLINE void matmul_float_all(const lk_matrix *w, const float *x, int M, float *y, const int F16) {
   for (int t0 = 0; t0 < M; t0 += 4) {
     int T = M - t0 < 4 ? M - t0 : 4;
     for (int n0 = 0; n0 < w->N; n0 += LK_NR) {
@@ -110,13 +129,18 @@ static void matmul_float_neon(const lk_matrix *w, const float *x, int M, float *
       const float *xt = x + (size_t)t0 * w->K;
       float *yt = y + (size_t)t0 * w->N;
       switch (T) { /* constant T lets the tile keep its accumulators in registers */
-        case 1: float_tile(w, panel, xt, 1, yt, n0); break;
-        case 2: float_tile(w, panel, xt, 2, yt, n0); break;
-        case 3: float_tile(w, panel, xt, 3, yt, n0); break;
-        default: float_tile(w, panel, xt, 4, yt, n0); break;
+        case 1: float_tile(w, panel, xt, 1, yt, n0, F16); break;
+        case 2: float_tile(w, panel, xt, 2, yt, n0, F16); break;
+        case 3: float_tile(w, panel, xt, 3, yt, n0, F16); break;
+        default: float_tile(w, panel, xt, 4, yt, n0, F16); break;
       }
     }
   }
+}
+
+static void matmul_float_neon(const lk_matrix *w, const float *x, int M, float *y) {
+  if (w->type == LK_W_F16) matmul_float_all(w, x, M, y, 1);
+  else matmul_float_all(w, x, M, y, 0);
 }
 
 /* Load one q4 group header: scales for rows 0-3 / 4-7 and (zero points) the offsets m. */

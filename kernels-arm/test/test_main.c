@@ -169,6 +169,15 @@ static void test_matmul(lk_path best, lk_wtype type, int N, int K, int G, int sy
       }
     report(pok, "%s %s-vs-scalar (max abs diff %.3g)", desc, lk_path_name((lk_path)path), maxd);
   }
+  /* 3. the dispatcher (lk_matmul) runs the active path: LK_PATH or the best one */
+  {
+    lk_path act = lk_active_path();
+    float *yd = malloc((size_t)M * N * 4);
+    lk_matmul_for(act)(&m, x, M, yf, work);
+    lk_matmul(&m, x, M, yd, work);
+    report(!memcmp(yd, yf, (size_t)M * N * 4), "%s dispatch(%s)", desc, lk_path_name(act));
+    free(yd);
+  }
   free(work); free(x); free(ys); free(yf);
   lk_matrix_free(&m);
   free_weight(&p);
