@@ -158,6 +158,37 @@ describe('GPTQ', () => {
     expect(() => quantizeGptq(W.subarray(0, N * 32), N, 32, prepareGptq(H, K))).toThrow(/K=/);
   });
 
+  it('scale refit never raises the damped calibration objective, and lowers it overall', () => {
+    const prep = prepareGptq(H, K, { refit: true });
+    expect(prep.Hd).not.toBeNull();
+    const plain = quantizeGptq(W, N, K, H, { refit: false });
+    const refit = quantizeGptq(W, N, K, prep);
+    // Same levels, only scales may change.
+    expect(Buffer.from(refit.data).equals(Buffer.from(plain.data))).toBe(true);
+    const Hd = prep.Hd as Float64Array;
+    const obj = (m: QuantizedMatrix, n: number): number => {
+      const d = dequantize(m);
+      let f = 0;
+      for (let i = 0; i < K; i++) {
+        let t = 0;
+        for (let j = 0; j < K; j++) t += Hd[i * K + j] * (W[n * K + j] - d[n * K + j]);
+        f += (W[n * K + i] - d[n * K + i]) * t;
+      }
+      return f;
+    };
+    let before = 0;
+    let after = 0;
+    for (let n = 0; n < N; n++) {
+      const a = obj(plain, n);
+      const b = obj(refit, n);
+      expect(b).toBeLessThanOrEqual(a * (1 + 1e-9));
+      before += a;
+      after += b;
+    }
+    expect(after).toBeLessThan(before);
+    for (const s of refit.scales) expect(roundToF16(s)).toBe(s);
+  });
+
   it('block size changes the schedule, not the math (up to rounding)', () => {
     const a = dequantize(quantizeGptq(W, N, K, H, { actOrder: false, blockSize: 128 }));
     const b = dequantize(quantizeGptq(W, N, K, H, { actOrder: false, blockSize: 32 }));

@@ -8,7 +8,7 @@
 // Algorithm, as in the reference implementation, with these choices:
 //   - dead columns (diag H = 0: the input channel was always 0) get H_ii = 1 and W[:, i] = 0;
 //   - damping λ = percdamp · mean(diag H) (retried ×10 if H + λI is not positive definite);
-//   - optional act-order: columns processed by decreasing diag H; groups stay the contiguous
+//   - optional act-order (off by default, it measured worse): columns processed by decreasing diag H; groups stay the contiguous
 //     ranges of K the layout needs, and a group's (scale, zero) is chosen with the int4 search
 //     from the group's *current* (error-updated) weights when its first column is processed;
 //   - U = upper Cholesky factor of H⁻¹ (H⁻¹ = UᵀU), computed as R⁻¹ from H = R Rᵀ (R upper):
@@ -19,15 +19,25 @@
 // a SharedArrayBuffer, with byte-identical results.
 
 import { groupsPerRow, int4RowBytes } from '../ir/quantized.js';
-import type { QuantizedMatrix } from '../ir/quantized.js';
-import { allocInt4, checkShape, chooseGroupParams, int4Matrix, putNibble, quantLevel, resolveInt4 } from './int4.js';
+import type { QuantizedMatrix, ScaleDtype } from '../ir/quantized.js';
+import { allocInt4, checkShape, chooseGroupParams, int4Matrix, putNibble, quantLevel, resolveInt4, storedScale } from './int4.js';
 import type { Int4Buffers, Int4Config, Int4Options } from './int4.js';
 
 export interface GptqHessianOptions {
   /** Damping as a fraction of mean(diag H). Default 0.01. */
   readonly percdamp?: number;
-  /** Process columns by decreasing diag H. Default true. */
+  /**
+   * Process columns by decreasing diag H. Default false: on stories260K (int4 g32 asym, all
+   * linears) act-order gave +5.4% perplexity against +4.8% without it.
+   */
   readonly actOrder?: boolean;
+  /**
+   * After GPTQ fixes the levels, refit each row's group scales by least squares on the
+   * calibration objective (w − ŵ)ᵀ (H + λI) (w − ŵ), keeping a refit only when it lowers that
+   * objective. Keeps a second K×K matrix. Default false: it lowers the calibration objective
+   * but did not move stories260K perplexity (+4.84% vs +4.81%).
+   */
+  readonly refit?: boolean;
 }
 
 export interface GptqOptions extends Int4Options, GptqHessianOptions {
@@ -46,13 +56,15 @@ export interface GptqHessian {
   readonly dead: Uint8Array;
   /** The damping actually added. */
   readonly damp: number;
+  /** H + λI in original column order (SharedArrayBuffer-backed), kept when refit is on. */
+  readonly Hd: Float64Array | null;
 }
 
 /** Prepares H (K×K, row-major, symmetric; not modified) for quantizeGptq. O(K³/3). */
 export function prepareGptq(H: Float64Array, K: number, opts: GptqHessianOptions = {}): GptqHessian {
   if (H.length !== K * K) throw new Error(`gptq: H has ${H.length} values, K=${K} needs ${K * K}`);
   const percdamp = opts.percdamp ?? 0.01;
-  const actOrder = opts.actOrder ?? true;
+  const actOrder = opts.actOrder ?? false;
   const dead = new Uint8Array(K);
   const diag = new Float64Array(K);
   for (let i = 0; i < K; i++) {
@@ -85,7 +97,15 @@ export function prepareGptq(H: Float64Array, K: number, opts: GptqHessianOptions
     }
     if (upperCholeskyInPlace(U, K)) {
       invertUpperInPlace(U, K);
-      return { K, U, perm, dead, damp };
+      let Hd: Float64Array | null = null;
+      if (opts.refit ?? false) {
+        Hd = new Float64Array(new SharedArrayBuffer(K * K * 8));
+        for (let i = 0; i < K; i++) {
+          for (let j = 0; j < K; j++) Hd[i * K + j] = dead[i] || dead[j] ? 0 : H[i * K + j];
+          Hd[i * K + i] = diag[i] + damp;
+        }
+      }
+      return { K, U, perm, dead, damp, Hd };
     }
     damp = damp > 0 ? damp * 10 : 1e-6 * mean;
   }
@@ -236,6 +256,9 @@ export function gptqRows(
       }
     }
   }
+  if (hess.Hd) {
+    for (let r = 0; r < rows; r++) refitRow(W, r, K, hess, g, nGroups, rowBytes, out.data, gScale, gZero, cfg.scaleDtype);
+  }
   // Scales, zeros and the ragged-group padding (at the zero level).
   for (let r = 0; r < rows; r++) {
     for (let grp = 0; grp < nGroups; grp++) {
@@ -245,6 +268,116 @@ export function gptqRows(
     const z = gZero[r * nGroups + nGroups - 1];
     for (let k = K; k < nGroups * g; k++) putNibble(out.data, r * rowBytes, k, z);
   }
+}
+
+/**
+ * Least-squares refit of one row's group scales for its fixed levels: with c_k = q_k − z_g(k)
+ * and ŵ = Σ_g a_g c|_g, minimize (w − ŵ)ᵀ Hd (w − ŵ) over a: (CᵀHdC) a = CᵀHd w.
+ * The solution is rounded to the stored dtype and kept only if the objective drops.
+ */
+function refitRow(
+  W: Float32Array,
+  r: number,
+  K: number,
+  hess: GptqHessian,
+  g: number,
+  G: number,
+  rowBytes: number,
+  data: Uint8Array,
+  gScale: Float64Array,
+  gZero: Uint8Array,
+  dtype: ScaleDtype,
+): void {
+  const Hd = hess.Hd as Float64Array;
+  const c = new Float64Array(K);
+  const w = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const byte = data[r * rowBytes + (k >> 1)];
+    const q = k & 1 ? byte >> 4 : byte & 15;
+    c[k] = q - gZero[r * G + ((k / g) | 0)];
+    w[k] = hess.dead[k] ? 0 : W[r * K + k];
+  }
+  // P[k][g'] = Σ_{j∈g'} Hd[k][j] c[j];  hw[k] = Σ_j Hd[k][j] w[j]
+  const P = new Float64Array(K * G);
+  const hw = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const hk = k * K;
+    let acc = 0;
+    for (let gg = 0; gg < G; gg++) {
+      const j1 = Math.min(K, gg * g + g);
+      let p = 0;
+      for (let j = gg * g; j < j1; j++) {
+        p += Hd[hk + j] * c[j];
+        acc += Hd[hk + j] * w[j];
+      }
+      P[k * G + gg] = p;
+    }
+    hw[k] = acc;
+  }
+  const M = new Float64Array(G * G);
+  const rhs = new Float64Array(G);
+  for (let k = 0; k < K; k++) {
+    const gk = (k / g) | 0;
+    const ck = c[k];
+    if (ck === 0) continue;
+    rhs[gk] += ck * hw[k];
+    for (let gg = 0; gg < G; gg++) M[gk * G + gg] += ck * P[k * G + gg];
+  }
+  const old = gScale.subarray(r * G, r * G + G);
+  const objective = (a: ArrayLike<number>): number => {
+    let f = 0;
+    for (let i = 0; i < G; i++) {
+      let ma = 0;
+      for (let j = 0; j < G; j++) ma += M[i * G + j] * a[j];
+      f += a[i] * (ma - 2 * rhs[i]);
+    }
+    return f;
+  };
+  // Ridge toward the current scales keeps groups with all-zero c (and near-singular M) put.
+  let tr = 0;
+  for (let i = 0; i < G; i++) tr += M[i * G + i];
+  const lam = 1e-9 * (tr / G) + 1e-300;
+  const A = new Float64Array(M);
+  const b = new Float64Array(G);
+  for (let i = 0; i < G; i++) {
+    A[i * G + i] += lam;
+    b[i] = rhs[i] + lam * old[i];
+  }
+  const a = solveSpd(A, b, G);
+  if (!a) return;
+  for (let i = 0; i < G; i++) {
+    a[i] = storedScale(a[i], dtype);
+    if (!Number.isFinite(a[i])) return;
+  }
+  if (objective(a) < objective(old)) old.set(a);
+}
+
+/** Solves A x = b for SPD A (G×G, destroyed) by Cholesky; null if not positive definite. */
+function solveSpd(A: Float64Array, b: Float64Array, G: number): Float64Array | null {
+  for (let j = 0; j < G; j++) {
+    let s = A[j * G + j];
+    for (let k = 0; k < j; k++) s -= A[j * G + k] * A[j * G + k];
+    if (!(s > 0)) return null;
+    const d = Math.sqrt(s);
+    A[j * G + j] = d;
+    for (let i = j + 1; i < G; i++) {
+      let t = A[i * G + j];
+      for (let k = 0; k < j; k++) t -= A[i * G + k] * A[j * G + k];
+      A[i * G + j] = t / d;
+    }
+  }
+  const x = new Float64Array(b);
+  for (let i = 0; i < G; i++) {
+    let t = x[i];
+    for (let k = 0; k < i; k++) t -= A[i * G + k] * x[k];
+    x[i] = t / A[i * G + i];
+  }
+  for (let i = G - 1; i >= 0; i--) {
+    let t = x[i];
+    for (let k = i + 1; k < G; k++) t -= A[k * G + i] * x[k];
+    x[i] = t / A[i * G + i];
+  }
+  return x;
 }
 
 /**
