@@ -359,6 +359,29 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   for (int t = 0; t < T; t++) store_rows(y + (size_t)(t0 + t) * w->N, n0, w->N, F[t][0], F[t][1]);
 }
 
+/* The integer part of one decode block (8 rows x 32 k), written as assembly so the three loads
+ * post-increment their pointers and each nibble register is unpacked in place (SHL into a
+ * scratch register, then AND over the source): 3 loads + 16 unpack + 16 SDOT, nothing else.
+ * Same arithmetic as the intrinsics in q4_sdot_tile. */
+#define LK_SDOT_ROWPAIR(R, PA, PB)                          \
+  "shl  v28.16b, " PA ".16b, #4\n"                          \
+  "sdot %[" R "].4s, v28.16b, v16.16b\n"                    \
+  "shl  v28.16b, " PB ".16b, #4\n"                          \
+  "sdot %[" R "].4s, v28.16b, v17.16b\n"                    \
+  "and  " PA ".16b, " PA ".16b, %[m].16b\n"                 \
+  "sdot %[" R "].4s, " PA ".16b, v18.16b\n"                 \
+  "and  " PB ".16b, " PB ".16b, %[m].16b\n"                 \
+  "sdot %[" R "].4s, " PB ".16b, v19.16b\n"
+#define LK_Q4_SDOT_BLOCK(p, qa, r0, r1, r2, r3, hmask)                                          \
+  __asm__("ld1 {v16.16b-v19.16b}, [%[qa]], #64\n"                                               \
+          "ld1 {v20.16b-v23.16b}, [%[p]], #64\n"                                                \
+          "ld1 {v24.16b-v27.16b}, [%[p]], #64\n"                                                \
+          LK_SDOT_ROWPAIR("r0", "v20", "v21") LK_SDOT_ROWPAIR("r1", "v22", "v23")               \
+          LK_SDOT_ROWPAIR("r2", "v24", "v25") LK_SDOT_ROWPAIR("r3", "v26", "v27")               \
+          : [p] "+r"(p), [qa] "+r"(qa), [r0] "+w"(r0), [r1] "+w"(r1), [r2] "+w"(r2), [r3] "+w"(r3) \
+          : [m] "w"(hmask), "m"(*(const uint8_t(*)[128])p), "m"(*(const int8_t(*)[64])qa)     \
+          : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28")
+
 /* Decode GEMV for one 8-row panel on SDOT. Running int32 sums replace per-block resets: a block's
  * sum is the pairwise-added running sum minus the previous one (two SUBs instead of four register
  * resets; wrap-around is harmless because each block sum fits in int32 and the difference is exact
@@ -366,25 +389,7 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
 #define LK_Q4_GEMV_BLOCK(PIN03, PIN47, POUT03, POUT47)                                                        \
   do {                                                                                          \
     if (sb == 0) { p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1); }                            \
-    int8x16x4_t A = vld1q_s8_x4(qa); qa += LK_ACT_PAIR_BYTES;                                   \
-    int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p); p += 64;                                   \
-    int8x16x4_t P1 = vld1q_s8_x4((const int8_t *)p); p += 64;                                   \
-    r0 = vdotq_s32(r0, vshlq_n_s8(P0.val[0], 4), A.val[0]);                                     \
-    r0 = vdotq_s32(r0, vshlq_n_s8(P0.val[1], 4), A.val[1]);                                     \
-    r0 = vdotq_s32(r0, vandq_s8(P0.val[0], hmask), A.val[2]);                                   \
-    r0 = vdotq_s32(r0, vandq_s8(P0.val[1], hmask), A.val[3]);                                   \
-    r1 = vdotq_s32(r1, vshlq_n_s8(P0.val[2], 4), A.val[0]);                                     \
-    r1 = vdotq_s32(r1, vshlq_n_s8(P0.val[3], 4), A.val[1]);                                     \
-    r1 = vdotq_s32(r1, vandq_s8(P0.val[2], hmask), A.val[2]);                                   \
-    r1 = vdotq_s32(r1, vandq_s8(P0.val[3], hmask), A.val[3]);                                   \
-    r2 = vdotq_s32(r2, vshlq_n_s8(P1.val[0], 4), A.val[0]);                                     \
-    r2 = vdotq_s32(r2, vshlq_n_s8(P1.val[1], 4), A.val[1]);                                     \
-    r2 = vdotq_s32(r2, vandq_s8(P1.val[0], hmask), A.val[2]);                                   \
-    r2 = vdotq_s32(r2, vandq_s8(P1.val[1], hmask), A.val[3]);                                   \
-    r3 = vdotq_s32(r3, vshlq_n_s8(P1.val[2], 4), A.val[0]);                                     \
-    r3 = vdotq_s32(r3, vshlq_n_s8(P1.val[3], 4), A.val[1]);                                     \
-    r3 = vdotq_s32(r3, vandq_s8(P1.val[2], hmask), A.val[2]);                                   \
-    r3 = vdotq_s32(r3, vandq_s8(P1.val[3], hmask), A.val[3]);                                   \
+    LK_Q4_SDOT_BLOCK(p, qa, r0, r1, r2, r3, hmask);                                             \
     int32x4_t c03 = vpaddq_s32(r0, r1), c47 = vpaddq_s32(r2, r3);                               \
     q_block_acc(vsubq_s32(c03, PIN03), vsubq_s32(c47, PIN47), d0, d1, m0, m1, as, asum, SYM, &F0, &F1); \
     as += 4; asum += 4;                                                                         \
