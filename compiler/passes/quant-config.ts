@@ -13,8 +13,8 @@ export interface QuantConfig {
   readonly linear: QuantScheme | null;
   /** Scheme for the embedding table and a tied lm_head; null keeps them dense. */
   readonly embeddings: QuantScheme | null;
-  /** Token-id sequences to calibrate on (GPTQ/AWQ); never the evaluation set. */
-  readonly calibration: readonly (readonly number[])[] | null;
+  /** Token-id sequences to calibrate on (GPTQ), 'self' to sample them from the model; never the evaluation set. */
+  readonly calibration: readonly (readonly number[])[] | 'self' | null;
 }
 
 export const NO_QUANT: QuantConfig = { name: 'f32', linear: null, embeddings: null, calibration: null };
@@ -26,7 +26,7 @@ export interface QuantCliOptions {
   readonly scaleDtype?: string;
   readonly method?: string;
   readonly quantEmbeddings?: string;
-  readonly calibration?: readonly (readonly number[])[] | null;
+  readonly calibration?: readonly (readonly number[])[] | 'self' | null;
 }
 
 const QUANT_NAMES: readonly QuantName[] = ['f32', 'f16', 'int8', 'int4', 'q4_0'];
@@ -47,7 +47,7 @@ export function makeQuantConfig(o: QuantCliOptions): QuantConfig {
   const scaleDtype = o.scaleDtype ?? 'f16';
   if (scaleDtype !== 'f16' && scaleDtype !== 'f32') throw new LlamacError(`--scale-dtype: '${scaleDtype}' is not f16 or f32`);
   const calibration = o.calibration ?? null;
-  const methods: readonly QuantMethod[] = ['rtn', 'search', 'gptq', 'awq'];
+  const methods: readonly QuantMethod[] = ['rtn', 'search', 'gptq'];
   const method = (o.method ?? (calibration ? 'gptq' : 'search')) as QuantMethod;
   if (!methods.includes(method)) throw new LlamacError(`--quant-method: '${o.method}' is not one of ${methods.join(', ')}`);
   if ((method === 'gptq' || method === 'awq') && !calibration) throw new LlamacError(`--quant-method ${method}: needs --calibration <ids.json>`);

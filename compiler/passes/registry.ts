@@ -8,6 +8,7 @@ import { fuseRopeAttentionPass } from './fuse-rope-attention.js';
 import { fuseSkipNormPass } from './fuse-skip-norm.js';
 import { fuseSwigluPass } from './fuse-swiglu.js';
 import type { Pass } from './pass.js';
+import { quantizePass } from './quantize.js';
 import { shareConstantsPass } from './share-constants.js';
 
 const ALL_PASSES: readonly Pass[] = [
@@ -19,6 +20,7 @@ const ALL_PASSES: readonly Pass[] = [
   fuseSkipNormPass,
   fuseNormLmHeadPass,
   dcePass,
+  quantizePass,
 ];
 
 export const PASS_REGISTRY: ReadonlyMap<string, Pass> = new Map(ALL_PASSES.map((p) => [p.name, p]));

@@ -1,0 +1,77 @@
+// Calibration statistics for GPTQ/AWQ: run the reference interpreter on calibration token ids and
+// accumulate, for each activation that feeds a quantized matmul, H = sum x x^T. Also
+// self-generated calibration text (sampled from the model itself) for checkpoints shipped
+// without a calibration set; it never touches evaluation data.
+
+import { KvSession, ReferenceModel } from '../interpreter/interpreter.js';
+import { rmsNorm } from '../interpreter/kernels.js';
+import type { AnyNode, Graph } from '../ir/graph.js';
+import type { TensorReader } from '../ir/materialize.js';
+import { HessianAccumulator } from '../quant/index.js';
+
+/** The activation a weight multiplies: the value id of the matmul input (shared by fused q/k/v). */
+export function matmulInputKey(node: AnyNode): number | null {
+  if (node.op === 'linear' || node.op === 'rms_norm_linear') return node.inputs[0].id;
+  return null;
+}
+
+/** Accumulates H for every activation key in `keys`, over all sequences (prefill each). */
+export function collectHessians(graph: Graph, reader: TensorReader, sequences: readonly (readonly number[])[], keys: ReadonlyMap<number, number>): Map<number, HessianAccumulator> {
+  const acc = new Map<number, HessianAccumulator>();
+  for (const [key, K] of keys) acc.set(key, new HessianAccumulator(K));
+  const model = new ReferenceModel(graph, reader);
+  for (const seq of sequences) {
+    new KvSession(model).prefill(seq, 0, (node, inputs) => {
+      const key = matmulInputKey(node);
+      const h = key === null ? undefined : acc.get(key);
+      if (!h) return;
+      const x = inputs[0];
+      const [S, K] = x.shape;
+      let rows = x.data as Float32Array;
+      // rms_norm_linear multiplies the normalized input: recompute it as the op does.
+      if (node.op === 'rms_norm_linear') rows = rmsNorm(rows, inputs[1].data as Float32Array, S, K, node.attrs.eps);
+      h.addRows(rows, S, K);
+    });
+  }
+  return acc;
+}
+
+/** Seeded sampling (temperature 1) from BOS: calibration text any checkpoint can provide itself. */
+export function sampleCalibrationIds(graph: Graph, reader: TensorReader, count: number, length: number, seed = 1234): number[][] {
+  const model = new ReferenceModel(graph, reader);
+  const V = graph.info.vocabSize;
+  let state = seed >>> 0;
+  const rand = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const bos = graph.info.bosTokenId ?? 0;
+  const out: number[][] = [];
+  for (let c = 0; c < count; c++) {
+    const s = new KvSession(model);
+    const seq = [bos];
+    let logits = s.prefill(seq, 0);
+    while (seq.length < length) {
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) max = Math.max(max, logits[v]);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[v] - max);
+      let r = rand() * sum;
+      let next = V - 1;
+      for (let v = 0; v < V; v++) {
+        r -= Math.exp(logits[v] - max);
+        if (r <= 0) {
+          next = v;
+          break;
+        }
+      }
+      seq.push(next);
+      logits = s.step(next);
+    }
+    out.push(seq);
+  }
+  return out;
+}
