@@ -56,12 +56,14 @@ export interface OpenOptions {
   readonly backend?: 'default' | 'null';
   /** Drop optional features to exercise the fallbacks on an adapter that has them. */
   readonly disable?: readonly ('shader-f16' | 'subgroups')[];
+  /** Dawn instance toggles, e.g. 'disable-dawn-features=timestamp_quantization' for benchmarks. */
+  readonly dawnOptions?: readonly string[];
 }
 
 /** Opens a device with every feature this library can use. Returns null when no adapter exists. */
 export async function openGpu(opts: OpenOptions = {}): Promise<Gpu | null> {
   installGlobals();
-  const gpuObj = create(opts.backend === 'null' ? ['backend=null'] : []);
+  const gpuObj = create([...(opts.backend === 'null' ? ['backend=null'] : []), ...(opts.dawnOptions ?? [])]);
   const adapter = await gpuObj.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const want: GPUFeatureName[] = [];

@@ -53,6 +53,8 @@ export const KERNELS = {
   attn_combine: { variants: one('attn_combine.wgsl'), workgroup: () => [64, 1], grid: (s) => [s.heads, 1, 1] },
   // causal prefill: one workgroup per (query token, head)
   attn_prefill: { variants: one('attn_prefill.wgsl'), workgroup: () => [64, 1], grid: (s) => [s.tokens, s.heads, 1] },
+  // bandwidth reference: WG threads per workgroup, 16 vec4 words per thread
+  read: { variants: one('read.wgsl'), workgroup: (o) => [num(o, 'WG', 256), 1], grid: (s, o) => [Math.min(65535, Math.ceil(s.words / (num(o, 'WG', 256) * 16))), 1, 1] },
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -226,6 +228,14 @@ export function attentionDecode(gpu: Gpu, a: AttnShape, S: number, q: GPUBuffer,
 export function attentionPrefill(gpu: Gpu, a: AttnShape, T: number, past: number, q: GPUBuffer, k: GPUBuffer, v: GPUBuffer, out: GPUBuffer): Dispatch {
   if (a.D > 256) throw new Error('kernels-wgsl: head dim > 256');
   return simple(gpu, 'attn_prefill', { tokens: T, heads: a.Hq }, () => [T, past, a.Hq, a.Hkv, a.D, { f: a.scale }], [q, k, v, out]);
+}
+
+/** Plain streaming read of `words` vec4<u32> of src (bench reference). */
+export function readKernel(gpu: Gpu, src: GPUBuffer, words: number, sink: GPUBuffer, wg = 256): Dispatch {
+  const o = { WG: wg };
+  const pipe = kernelPipeline(gpu, 'read', 'base', o);
+  const grid = gridOf('read', { words }, o);
+  return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [uniform(gpu, [words, grid[0] * wg]), src, sink]), grid };
 }
 
 export type { WeightKind };

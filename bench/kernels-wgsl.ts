@@ -1,0 +1,302 @@
+// Benchmark of the WGSL GEMV kernels (not a test). Prints, with --json:
+// {"adapter", "gemv_int4": {"gbps", "ort_webgpu_gbps", ...}, "gemv_int8": {...}, "read_gbps"}
+// gbps = bytes of weights (packed data + scales) per second for one GEMV, first shape 4096x4096
+// (per-shape numbers, including 2048x8192, under "shapes"). ort_webgpu_gbps: onnxruntime-node's
+// WebGPU EP running MatMulNBits of the same shape and bits on the same adapter, counted with the
+// SAME byte total as ours, so the ratio of the two numbers is the ratio of their speeds.
+// Each timed batch cycles through enough distinct weight copies to defeat the caches.
+import * as ort from 'onnxruntime-node';
+import protoPkg from 'onnx-proto';
+import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
+import { gemv, readKernel, uploadMatrix, variantsFor, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
+import { packedBytes, packQuantized } from '../kernels-wgsl/pack.js';
+import { randomF32, randomQuantized, relMaxErr, rng } from '../kernels-wgsl/reference.js';
+import type { QuantizedMatrix, QuantScheme } from '../compiler/ir/quantized.js';
+
+const { onnx } = protoPkg;
+const args = new Set(process.argv.slice(2));
+const JSON_OUT = args.has('--json');
+const log = (...a: unknown[]): void => {
+  if (!JSON_OUT || args.has('--verbose')) console.error(...a);
+};
+
+const SHAPES: readonly [number, number][] = [
+  [4096, 4096],
+  [2048, 8192],
+];
+
+/** Wall time of `reps` passes over `dispatches` in one submission, per pass (seconds). */
+async function timeBatch(gpu: Gpu, dispatches: readonly Dispatch[], reps: number): Promise<number> {
+  const enc = gpu.device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  for (let r = 0; r < reps; r++) for (const d of dispatches) encode(pass, d);
+  pass.end();
+  const t0 = performance.now();
+  gpu.device.queue.submit([enc.finish()]);
+  await gpu.device.queue.onSubmittedWorkDone();
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+/** Best-of-3 seconds per pass, with the batch grown until one batch takes >= minSeconds. */
+async function measure(gpu: Gpu, dispatches: readonly Dispatch[], minSeconds: number): Promise<number> {
+  await timeBatch(gpu, dispatches, 1); // warm-up (pipeline compile, first touch)
+  let reps = 1;
+  let t = await timeBatch(gpu, dispatches, reps);
+  while (t * reps < minSeconds && reps < 4096) {
+    reps = Math.min(4096, Math.ceil((minSeconds / Math.max(t, 1e-7)) * 1.2));
+    t = await timeBatch(gpu, dispatches, reps);
+  }
+  let best = t;
+  for (let i = 0; i < 2; i++) best = Math.min(best, await timeBatch(gpu, dispatches, reps));
+  return best;
+}
+
+/**
+ * GPU time per dispatch from pass timestamps: each dispatch in its own compute pass, so the
+ * gaps between dispatches are excluded (seconds per pass, mean over the batch).
+ */
+async function timestamped(gpu: Gpu, dispatches: readonly Dispatch[], reps: number): Promise<number | null> {
+  if (!gpu.features.timestamp) return null;
+  const passes = Math.min(2048, dispatches.length * reps);
+  const qs = gpu.device.createQuerySet({ type: 'timestamp', count: 2 * passes });
+  const resolve = gpu.device.createBuffer({ size: 16 * passes, usage: 0x200 | 0x04 }); // QUERY_RESOLVE | COPY_SRC
+  const enc = gpu.device.createCommandEncoder();
+  for (let i = 0; i < passes; i++) {
+    const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    encode(pass, dispatches[i % dispatches.length]);
+    pass.end();
+  }
+  enc.resolveQuerySet(qs, 0, 2 * passes, resolve, 0);
+  gpu.device.queue.submit([enc.finish()]);
+  const t = new BigUint64Array(await readBytes(gpu, resolve, 16 * passes));
+  let ns = 0n;
+  for (let i = 0; i < passes; i++) ns += t[2 * i + 1] - t[2 * i];
+  qs.destroy();
+  resolve.destroy();
+  return Number(ns) / passes / 1e9;
+}
+
+interface Config {
+  variant: MatVariant;
+  wg: number;
+  rows: number;
+}
+
+function candidates(gpu: Gpu, cpu: boolean): Config[] {
+  const vs = variantsFor(gpu, 'gemv').filter((v) => v === 'sg' || v === 'base');
+  const geo: [number, number][] = cpu
+    ? [
+        [8, 4],
+        [16, 4],
+        [32, 4],
+        [64, 4],
+        [16, 8],
+      ]
+    : [
+        [64, 4],
+        [128, 4],
+        [256, 2],
+        [128, 8],
+        [64, 8],
+        [256, 4],
+        [32, 4],
+        [128, 2],
+      ];
+  const out: Config[] = [];
+  for (const variant of vs) for (const [wg, rows] of geo) out.push({ variant, wg, rows });
+  return out;
+}
+
+interface Ours {
+  gbps: number;
+  gbpsTimestamp: number | null;
+  config: string;
+  seconds: number;
+  y: Float32Array;
+}
+
+async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: number, cpu: boolean): Promise<Ours> {
+  const packed = packQuantized(q, { maxBindingBytes: gpu.maxBindingBytes });
+  const bytes = packedBytes(packed);
+  const mats: GpuMatrix[] = [];
+  for (let c = 0; c < copies; c++) mats.push(uploadMatrix(gpu, packed));
+  const xb = storage(gpu, x);
+  const ys = mats.map(() => storage(gpu, q.rows * 4));
+  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], { variant: c.variant, wg: c.wg, rows: c.rows }));
+  let best: { c: Config; t: number } | null = null;
+  for (const c of candidates(gpu, cpu)) {
+    const t = (await measure(gpu, build(c), cpu ? 0.15 : 0.05)) / copies;
+    log(`  ${c.variant} wg${c.wg} rows${c.rows}: ${((bytes / t) * 1e-9).toFixed(2)} GB/s`);
+    if (!best || t < best.t) best = { c, t };
+  }
+  if (!best) throw new Error('no gemv variant');
+  const final = build(best.c);
+  const t = (await measure(gpu, final, cpu ? 1 : 0.3)) / copies;
+  const ts = await timestamped(gpu, final, cpu ? 1 : Math.ceil(1024 / copies));
+  const y = await readF32(gpu, ys[0], q.rows);
+  mats.forEach((m) => m.destroy());
+  ys.forEach((b) => b.destroy());
+  xb.destroy();
+  return { gbps: (bytes / t) * 1e-9, gbpsTimestamp: ts ? (bytes / ts) * 1e-9 : null, config: `${best.c.variant} wg${best.c.wg} rows${best.c.rows}`, seconds: t, y };
+}
+
+function tensor(name: string, dims: number[], dataType: number, data: Uint8Array | Float32Array): protoPkg.onnx.ITensorProto {
+  return { name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** MatMulNBits (com.microsoft), `copies` independent nodes on the same input x [1, K]. */
+function matMulNBitsModel(q: QuantizedMatrix, copies: number): Uint8Array {
+  const { rows: N, cols: K, nGroups } = q;
+  const bits = q.scheme.bits;
+  const block = bits === 4 ? q.scheme.groupSize : 32;
+  const nb = Math.ceil(K / block);
+  // int8 per-channel is repeated per 32-block (same values) for MatMulNBits' blocked scales,
+  // and stored as uint8 with zero point 128 (MatMulNBits' default for 8 bits).
+  let B: Uint8Array;
+  let S: Float32Array;
+  if (bits === 4) {
+    B = new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength);
+    S = q.scales;
+  } else {
+    B = new Uint8Array(N * nb * block);
+    const d = q.data;
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) B[n * nb * block + k] = d[n * K + k] + 128;
+    for (let n = 0; n < N; n++) for (let k = K; k < nb * block; k++) B[n * nb * block + k] = 128;
+    S = new Float32Array(N * nb);
+    for (let n = 0; n < N; n++) S.fill(q.scales[n * nGroups], n * nb, (n + 1) * nb);
+  }
+  const dim = (d: number): protoPkg.onnx.TensorShapeProto.IDimension => ({ dimValue: d });
+  const vi = (name: string, dims: number[]): protoPkg.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map(dim) } } } });
+  const nodes: protoPkg.onnx.INodeProto[] = [];
+  const inits: protoPkg.onnx.ITensorProto[] = [];
+  const outputs: protoPkg.onnx.IValueInfoProto[] = [];
+  for (let c = 0; c < copies; c++) {
+    inits.push(tensor(`B${c}`, [N, nb, (block * bits) / 8], 2, B), tensor(`S${c}`, [N * nb], 1, S));
+    nodes.push({
+      opType: 'MatMulNBits',
+      domain: 'com.microsoft',
+      input: ['x', `B${c}`, `S${c}`],
+      output: [`y${c}`],
+      attribute: [
+        { name: 'K', type: 2, i: K },
+        { name: 'N', type: 2, i: N },
+        { name: 'bits', type: 2, i: bits },
+        { name: 'block_size', type: 2, i: block },
+      ],
+    });
+    outputs.push(vi(`y${c}`, [1, N]));
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    graph: { name: 'matmulnbits', node: nodes, initializer: inits, input: [vi('x', [1, K])], output: outputs },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+interface OrtResult {
+  seconds: number;
+  y: Float32Array;
+}
+
+async function benchOrt(q: QuantizedMatrix, x: Float32Array, copies: number, cpu: boolean): Promise<OrtResult | string> {
+  try {
+    const session = await ort.InferenceSession.create(matMulNBitsModel(q, copies), { executionProviders: ['webgpu'] });
+    const feeds = { x: new ort.Tensor('float32', x, [1, q.cols]) };
+    let out = await session.run(feeds); // warm-up
+    const minSeconds = cpu ? 1 : 0.3;
+    let best = Infinity;
+    let runs = 0;
+    const t0 = performance.now();
+    while (runs < 3 || (performance.now() - t0) / 1000 < minSeconds) {
+      const t = performance.now();
+      out = await session.run(feeds);
+      best = Math.min(best, (performance.now() - t) / 1000 / copies);
+      runs++;
+    }
+    const y0 = out.y0;
+    const y = y0 && y0.data instanceof Float32Array ? y0.data : new Float32Array(0);
+    await session.release();
+    return { seconds: best, y };
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
+}
+
+async function main(): Promise<void> {
+  // unquantized pass timestamps (Dawn rounds them by default)
+  const gpu = await openGpu({ dawnOptions: ['disable-dawn-features=timestamp_quantization'] });
+  if (!gpu) throw new Error('no WebGPU adapter (run .ci/install-wgsl.sh for lavapipe)');
+  const cpu = /llvmpipe|lavapipe|swiftshader/i.test(gpu.adapterName);
+  const targetBytes = cpu ? 96 * 2 ** 20 : 768 * 2 ** 20; // per timed pass: past the last-level cache
+  const ortMaxBytes = cpu ? 96 * 2 ** 20 : 320 * 2 ** 20; // ORT's model is one protobuf in memory
+  log(`adapter: ${gpu.adapterName}`);
+
+  const result: Record<string, unknown> = { adapter: gpu.adapterName };
+  for (const [name, scheme] of [
+    ['gemv_int4', { bits: 4, groupSize: 32, symmetric: true, scaleDtype: 'f16', method: 'rtn' }],
+    ['gemv_int8', { bits: 8, groupSize: 0, symmetric: true, scaleDtype: 'f16', method: 'rtn' }],
+  ] as [string, QuantScheme][]) {
+    const shapes: Record<string, unknown> = {};
+    for (const [N, K] of SHAPES) {
+      const r = rng(N + K + scheme.bits);
+      const q = randomQuantized(r, N, K, scheme);
+      const x = randomF32(r, K);
+      const bytes = packedBytes(packQuantized(q, { maxBindingBytes: gpu.maxBindingBytes }));
+      const copies = Math.max(2, Math.ceil(targetBytes / bytes));
+      log(`${name} ${N}x${K}: ${(bytes / 2 ** 20).toFixed(2)} MiB per matrix, ${copies} copies`);
+      const ours = await benchOurs(gpu, q, x, copies, cpu);
+      const ortCopies = Math.max(1, Math.min(copies, Math.floor(ortMaxBytes / bytes)));
+      const o = await benchOrt(q, x, ortCopies, cpu);
+      const entry: Record<string, unknown> = {
+        gbps: round(ours.gbps),
+        gbps_timestamp: ours.gbpsTimestamp === null ? null : round(ours.gbpsTimestamp),
+        config: ours.config,
+        us: round(ours.seconds * 1e6),
+      };
+      if (typeof o === 'string') {
+        entry.ort_webgpu_gbps = null;
+        entry.ort_error = o;
+      } else {
+        entry.ort_webgpu_gbps = round((bytes / o.seconds) * 1e-9);
+        entry.ort_us = round(o.seconds * 1e6);
+        // same bits in, so the outputs must agree (different summation order only)
+        entry.ort_max_rel_diff = Number(relMaxErr(ours.y, o.y).toExponential(2));
+      }
+      log(`  -> ${JSON.stringify(entry)}`);
+      shapes[`${N}x${K}`] = entry;
+    }
+    const first = shapes[`${SHAPES[0][0]}x${SHAPES[0][1]}`] as Record<string, unknown>;
+    result[name] = { gbps: first.gbps, ort_webgpu_gbps: first.ort_webgpu_gbps, gbps_timestamp: first.gbps_timestamp, shapes };
+  }
+
+  // plain read kernel over one large buffer
+  const readBytes = Math.min(gpu.maxBindingBytes, cpu ? 96 * 2 ** 20 : 2 ** 30);
+  const words = Math.floor(readBytes / 16);
+  const src = storage(gpu, words * 16);
+  const sink = storage(gpu, 16);
+  let bestRead = 0;
+  let bestReadTs = 0;
+  for (const wg of [64, 256]) {
+    const d = readKernel(gpu, src, words, sink, wg);
+    const t = await measure(gpu, [d], cpu ? 0.5 : 0.3);
+    bestRead = Math.max(bestRead, ((words * 16) / t) * 1e-9);
+    const ts = await timestamped(gpu, [d], cpu ? 2 : 16);
+    if (ts) bestReadTs = Math.max(bestReadTs, ((words * 16) / ts) * 1e-9);
+  }
+  result.read_gbps = round(bestRead);
+  result.read_gbps_timestamp = bestReadTs ? round(bestReadTs) : null;
+  src.destroy();
+  gpu.destroy();
+  if (JSON_OUT) console.log(JSON.stringify(result));
+  else console.log(JSON.stringify(result, null, 2));
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+await main();
