@@ -4,7 +4,7 @@
 // Run: npm run build && node dist/bench/onnx.js [checkpointDir] [--prefill 128] [--decode 32] [--out FILE]
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openCheckpoint } from '../compiler/checkpoint/checkpoint.js';
@@ -81,28 +81,39 @@ function emptyPast(graph: Graph): ort.Tensor[] {
   return Array.from({ length: 2 * numLayers }, () => new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]));
 }
 
-async function measure(dir: string, graph: Graph, v: Variant, a: Args): Promise<Measured> {
+/** A loaded variant and its timings; variants take turns so machine load hits them alike. */
+interface Running {
+  readonly variant: Variant;
+  readonly session: ort.InferenceSession;
+  readonly loadS: number;
+  readonly prefillMs: number[];
+  readonly decodeMsPerToken: number[];
+}
+
+async function open(dir: string, graph: Graph, v: Variant): Promise<Running> {
   const t0 = performance.now();
   const session = await createSession(dir, { accuracyLevel: v.accuracyLevel });
   const loadS = (performance.now() - t0) / 1000;
+  await step(session, graph, [1, 2, 3, 4, 5, 6, 7, 8], 0, emptyPast(graph)); // warm-up
+  return { variant: v, session, loadS, prefillMs: [], decodeMsPerToken: [] };
+}
+
+/** One round: prefill `a.prefill` tokens, then decode `a.decode` tokens on that cache. */
+async function round(r: Running, graph: Graph, a: Args): Promise<void> {
   const V = graph.info.vocabSize;
   const prompt = Array.from({ length: a.prefill }, (_, i) => (i * 7919 + 13) % V);
-  await step(session, graph, prompt.slice(0, 8), 0, emptyPast(graph)); // warm-up
-  const prefillTimes: number[] = [];
-  let past: ort.Tensor[] = [];
-  for (let r = 0; r < a.reps; r++) {
-    const t = performance.now();
-    past = await step(session, graph, prompt, 0, emptyPast(graph));
-    prefillTimes.push(performance.now() - t);
-  }
-  const t = performance.now();
+  let t = performance.now();
+  let past = await step(r.session, graph, prompt, 0, emptyPast(graph));
+  r.prefillMs.push(performance.now() - t);
+  t = performance.now();
   let pos = a.prefill;
-  for (let i = 0; i < a.decode; i++) past = await step(session, graph, [(pos * 31 + 7) % V], pos++, past);
-  const decodeMs = performance.now() - t;
-  await session.release();
-  prefillTimes.sort((x, y) => x - y);
-  const median = prefillTimes[Math.floor(prefillTimes.length / 2)];
-  return { variant: v, loadS, prefillTps: a.prefill / (median / 1000), decodeTps: a.decode / (decodeMs / 1000) };
+  for (let i = 0; i < a.decode; i++) past = await step(r.session, graph, [(pos * 31 + 7) % V], pos++, past);
+  r.decodeMsPerToken.push((performance.now() - t) / a.decode);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
 }
 
 function mib(bytes: number): string {
@@ -140,7 +151,8 @@ async function main(): Promise<void> {
     { ops: 'ort', emitLevel: 4, variants: [{ label: 'ort, accuracy_level 4 (int8 activations)', ops: 'ort', accuracyLevel: 4 }] },
   ];
   const sizes = new Map<string, { model: number; data: number; bitsPerParam: number; emitS: number }>();
-  const results: Measured[] = [];
+  const running: Running[] = [];
+  const loadBefore = loadavg()[0];
   try {
     for (const art of artifacts) {
       const dir = join(work, `${art.ops}-${art.emitLevel}`);
@@ -154,15 +166,26 @@ async function main(): Promise<void> {
       log(`emitted ${art.ops} (accuracy level ${art.emitLevel}) in ${emitS.toFixed(1)} s, rss ${peak()} GiB`);
       for (const v of art.variants) {
         sizes.set(v.label, size);
-        const m = await measure(dir, graph, v, a);
-        log(`${v.label}: prefill ${m.prefillTps.toFixed(1)} tok/s, decode ${m.decodeTps.toFixed(2)} tok/s`);
-        results.push(m);
+        running.push(await open(dir, graph, v));
       }
-      rmSync(dir, { recursive: true, force: true });
+    }
+    for (let rep = 0; rep < a.reps; rep++) {
+      for (const r of running) {
+        await round(r, graph, a);
+        log(`round ${rep + 1} ${r.variant.label}: prefill ${r.prefillMs[rep].toFixed(0)} ms, decode ${r.decodeMsPerToken[rep].toFixed(0)} ms/token`);
+      }
     }
   } finally {
+    for (const r of running) await r.session.release();
     rmSync(work, { recursive: true, force: true });
   }
+  const loadAfter = loadavg()[0];
+  const results: Measured[] = running.map((r) => ({
+    variant: r.variant,
+    loadS: r.loadS,
+    prefillTps: a.prefill / (median(r.prefillMs) / 1000),
+    decodeTps: 1000 / median(r.decodeMsPerToken),
+  }));
   results.sort((x, y) => x.variant.accuracyLevel - y.variant.accuracyLevel || x.variant.ops.localeCompare(y.variant.ops));
 
   const info = graph.info;
@@ -173,7 +196,8 @@ async function main(): Promise<void> {
     `Model: llama-3.2-1b shapes (${info.numLayers} layers, hidden ${info.hiddenSize}, ${info.numHeads}/${info.numKvHeads} heads, vocab ${info.vocabSize}), random bf16 weights from \`llamac synth\`.`,
     'Quantization: int4 g32 asymmetric, f16-rounded scales stored as float32, RTN (speed does not depend on the method);',
     'every linear and the tied embedding/lm_head table in int4 (`--quant int4 --quant-embeddings int4`); fused pipeline.',
-    `Prefill: ${a.prefill} tokens from an empty cache (median of ${a.reps}); decode: ${a.decode} tokens, one at a time after that prefill, caches fed back.`,
+    `Prefill: ${a.prefill} tokens from an empty cache; decode: ${a.decode} tokens, one at a time after that prefill, caches fed back; median of ${a.reps} rounds, the variants taking turns within each round.`,
+    `1-minute load average: ${loadBefore.toFixed(1)} before the rounds, ${loadAfter.toFixed(1)} after (other processes share the machine when it is above the thread count).`,
     '',
     '| op flavour | prefill tok/s | decode tok/s | session load s | emit s | model.onnx KiB | model.onnx.data MiB | bits/parameter (file) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

@@ -25,7 +25,7 @@ export function parameterCount(graph: Graph): number {
 export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContext): Promise<void> {
   const opts = parseOnnxOptions(ctx.options, ctx.quant);
   const stats = emitModel(graph, outDir, ctx.reader, opts);
-  ctx.log(`onnx: ${stats.nodeCount} nodes, ${(stats.dataBytes / 2 ** 20).toFixed(1)} MiB of weights (${opts.ops} ops, ${opts.matrixDtype} matrices)`);
+  ctx.log(`onnx: ${stats.nodeCount} nodes, ${(stats.dataBytes / 2 ** 20).toFixed(1)} MiB of weights (${opts.ops} ops, dense matrices ${opts.matrixDtype})`);
   writeFileSync(join(outDir, GENAI_CONFIG_FILE), JSON.stringify(genaiConfig(graph.info), null, 2) + '\n');
   copyTokenizerFiles(ctx.checkpointDir, outDir);
   writeManifest(outDir, {

@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AnyNode, Graph, Value } from '../../ir/graph.js';
 import { referenceRunner, RunnerSession, type ModelRunner } from '../runner.js';
 import { loadGolden } from '../../verify/golden.js';
 import { maxAbsError, top1Agreement } from '../../verify/metrics.js';
@@ -14,6 +15,7 @@ import { compileContext, openFixture, QUANT_REL_TOL, quantConfig, quantizeGraph,
 async function logitsOf(runner: ModelRunner, cases: readonly { inputIds: readonly number[]; startPosition: number }[], decode: readonly number[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const c of cases) out.push(await new RunnerSession(runner).prefill(c.inputIds, c.startPosition));
+  if (decode.length === 0) return out;
   const s = new RunnerSession(runner);
   out.push(await s.prefill(decode.slice(0, 4)));
   for (const t of decode.slice(4)) out.push(await s.step(t));
@@ -35,6 +37,41 @@ const CASES: [string, TestQuant][] = [
   ['llama32-tiny-untied', 'int4'],
   ['llama32-tiny-untied', 'int8'],
 ];
+
+/** The graph with the two nibbles of every byte swapped in one row of one int4 matrix: a packing-order bug confined to one row. */
+function swapNibblesInOneRow(graph: Graph, weightName: string, row: number): Graph {
+  const swap = (v: Value): Value => {
+    if (v.name !== weightName || v.param?.kind !== 'quantized') return v;
+    const m = v.param.matrix;
+    const data = Uint8Array.from(m.data as Uint8Array);
+    const rowBytes = data.length / m.rows;
+    for (let i = row * rowBytes; i < (row + 1) * rowBytes; i++) data[i] = ((data[i] & 15) << 4) | (data[i] >> 4);
+    return { ...v, param: { ...v.param, matrix: { ...m, data } } };
+  };
+  return { ...graph, nodes: graph.nodes.map((n) => ({ ...n, inputs: n.inputs.map(swap) }) as AnyNode), params: graph.params.map(swap) };
+}
+
+describe('the quantized tolerance has teeth', () => {
+  it('one row of q_proj with swapped nibbles exceeds QUANT_REL_TOL', async () => {
+    const { ck, graph } = openFixture('stories260K');
+    const qgraph = quantizeGraph(graph, ck, 'int4');
+    const broken = swapNibblesInOneRow(qgraph, 'model.layers.0.self_attn.q_proj.weight', 5);
+    const golden = loadGolden(join(REPO, 'golden', 'stories260K'));
+    const dir = tempDir('teeth');
+    try {
+      const ctx = compileContext(ck, { onnxOps: 'ort' }, quantConfig('int4'));
+      await onnxTarget.emit(broken, dir, ctx);
+      const runner = await onnxTarget.load(dir, broken, ctx);
+      const got = await logitsOf(runner, golden.cases, []);
+      await runner.dispose();
+      const ref = await logitsOf(referenceRunner(qgraph, ck), golden.cases, []);
+      const worst = Math.max(...ref.map((r, i) => relErr(r, got[i])));
+      expect(worst).toBeGreaterThan(10 * QUANT_REL_TOL);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.each(['ort', 'standard'])('onnx %s ops, quantized', (ops) => {
   it.each(CASES)('%s %s matches the reference interpreter on the same bits', async (fixture, q) => {
