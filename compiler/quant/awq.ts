@@ -16,8 +16,7 @@
 // Statistics: actMeanAbs[k] = mean over calibration tokens of |x_k| (HessianAccumulator.meanAbs);
 // optionally X, a few calibration activation rows [rows, K], for the exact output error.
 
-import { dequantize } from '../ir/quantized.js';
-import { allocInt4, checkShape, int4Matrix, quantizeInt4Rows, resolveInt4 } from './int4.js';
+import { allocInt4, checkShape, dequantizeAny, int4Matrix, quantizeInt4Rows, resolveInt4 } from './int4.js';
 import type { Int4Options } from './int4.js';
 
 export interface AwqOptions extends Int4Options {
@@ -78,7 +77,7 @@ export function awqScales(
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) Ws[n * K + k] = W[n * K + k] * s[k];
     const buf = allocInt4(N, K, cfg);
     quantizeInt4Rows(Ws, N, K, cfg, buf, opts.colWeights ?? null);
-    const Wq = dequantize(int4Matrix(N, K, cfg, buf, 'awq'));
+    const Wq = dequantizeAny(int4Matrix(N, K, cfg, buf, 'awq'));
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) Wq[n * K + k] /= s[k];
     let err = 0;
     if (X && Y) {

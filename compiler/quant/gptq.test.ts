@@ -4,7 +4,7 @@ import { dequantize, groupsPerRow, int4RowBytes } from '../ir/quantized.js';
 import type { QuantizedMatrix } from '../ir/quantized.js';
 import { awqScales, scaleColumns, scaleHessian } from './awq.js';
 import { HessianAccumulator, prepareGptq, quantizeGptq } from './gptq.js';
-import { quantizeInt4 } from './int4.js';
+import { dequantizeFloatZero, quantizeInt4 } from './int4.js';
 import { gaussian, gaussianArray } from './random.js';
 
 // GPTQ must cut the held-out output error of the same-format search quantizer by at least this.
@@ -98,6 +98,24 @@ describe('GPTQ', () => {
       expect(gptq).toBeLessThan(GPTQ_VS_SEARCH_OUTPUT * srch);
     });
   }
+
+  it('float zero points: GPTQ also beats the float-zero search on held-out output error', () => {
+    const fzSearch = quantizeInt4(W, N, K, { zeroPoint: 'float' });
+    const fzGptq = quantizeGptq(W, N, K, H, { zeroPoint: 'float' });
+    expect(fzGptq.zeros).toBeInstanceOf(Float32Array);
+    const err = (d: Float32Array): number => {
+      let e = 0;
+      for (let r = 0; r < 256; r++) {
+        for (let n = 0; n < N; n++) {
+          let a = 0;
+          for (let k = 0; k < K; k++) a += heldOut[r * K + k] * (W[n * K + k] - d[n * K + k]);
+          e += a * a;
+        }
+      }
+      return e;
+    };
+    expect(err(dequantizeFloatZero(fzGptq))).toBeLessThan(GPTQ_VS_SEARCH_OUTPUT * err(dequantizeFloatZero(fzSearch)));
+  });
 
   it('emits the exact int4 layout: f16 scales, zeros in range, ragged padding at the zero', () => {
     const Kr = 172;

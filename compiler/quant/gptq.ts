@@ -21,7 +21,7 @@
 import { groupsPerRow, int4RowBytes } from '../ir/quantized.js';
 import type { QuantizedMatrix, ScaleDtype } from '../ir/quantized.js';
 import { allocInt4, checkShape, chooseGroupParams, int4Matrix, putNibble, quantLevel, resolveInt4, storedScale } from './int4.js';
-import type { Int4Buffers, Int4Config, Int4Options } from './int4.js';
+import type { FloatZeroMatrix, Int4Buffers, Int4Config, Int4Options } from './int4.js';
 
 export interface GptqHessianOptions {
   /** Damping as a fraction of mean(diag H). Default 0.01. */
@@ -193,7 +193,7 @@ export function gptqRows(
     }
   }
   const gScale = new Float64Array(rows * nGroups);
-  const gZero = new Uint8Array(rows * nGroups);
+  const gZero = new Float64Array(rows * nGroups);
   const groupSet = new Uint8Array(nGroups);
   const B = Math.max(1, blockSize | 0);
   const Err = new Float64Array(rows * B);
@@ -234,7 +234,7 @@ export function gptqRows(
         const s = gScale[r * nGroups + grp];
         const z = gZero[r * nGroups + grp];
         const w = Wp[wr + i];
-        const q = s === 0 ? z : quantLevel(w, 1 / s, z);
+        const q = s === 0 ? Math.round(z) : quantLevel(w, 1 / s, z);
         putNibble(out.data, r * rowBytes, c, q);
         const e = (w - (q - z) * s) / d;
         Err[r * B + i - i1] = e;
@@ -265,7 +265,7 @@ export function gptqRows(
       out.scales[r * nGroups + grp] = gScale[r * nGroups + grp];
       if (out.zeros) out.zeros[r * nGroups + grp] = gZero[r * nGroups + grp];
     }
-    const z = gZero[r * nGroups + nGroups - 1];
+    const z = Math.round(gZero[r * nGroups + nGroups - 1]);
     for (let k = K; k < nGroups * g; k++) putNibble(out.data, r * rowBytes, k, z);
   }
 }
@@ -285,7 +285,7 @@ function refitRow(
   rowBytes: number,
   data: Uint8Array,
   gScale: Float64Array,
-  gZero: Uint8Array,
+  gZero: Float64Array,
   dtype: ScaleDtype,
 ): void {
   const Hd = hess.Hd as Float64Array;
@@ -384,7 +384,10 @@ function solveSpd(A: Float64Array, b: Float64Array, G: number): Float64Array | n
  * GPTQ int4 of W [N, K] in this thread. H: raw K×K Hessian (Σ x xᵀ) or a prepared one
  * (prepareGptq; then percdamp/actOrder in opts are ignored).
  */
-export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts: GptqOptions = {}): QuantizedMatrix {
+export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts?: GptqOptions & { readonly zeroPoint?: 'int' }): QuantizedMatrix;
+export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts: GptqOptions & { readonly zeroPoint: 'float' }): FloatZeroMatrix;
+export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts: GptqOptions): QuantizedMatrix | FloatZeroMatrix;
+export function quantizeGptq(W: Float32Array, N: number, K: number, H: Float64Array | GptqHessian, opts: GptqOptions = {}): QuantizedMatrix | FloatZeroMatrix {
   checkShape(W, N, K);
   const cfg = resolveInt4(opts);
   const hess = H instanceof Float64Array ? prepareGptq(H, K, opts) : H;

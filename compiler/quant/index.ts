@@ -3,8 +3,8 @@
 
 export { quantizeInt8, quantizeInt8Rows } from './int8.js';
 export type { Int8Options } from './int8.js';
-export { quantizeInt4, quantizeInt4Rows, resolveInt4, chooseGroupParams, storedScale, quantLevel } from './int4.js';
-export type { Int4Options, Int4Config, Int4Method } from './int4.js';
+export { quantizeInt4, quantizeInt4Rows, resolveInt4, chooseGroupParams, storedScale, quantLevel, dequantizeFloatZero, dequantizeAny } from './int4.js';
+export type { Int4Options, Int4Config, Int4Method, FloatZeroMatrix } from './int4.js';
 export { quantizeQ4_0, QK4_0 } from './q4_0.js';
 export { quantizeGptq, prepareGptq, HessianAccumulator } from './gptq.js';
 export type { GptqOptions, GptqHessian, GptqHessianOptions } from './gptq.js';

@@ -6,7 +6,7 @@ import type { ScaleDtype } from '../ir/quantized.js';
 import { gptqRows } from './gptq.js';
 import type { GptqHessian } from './gptq.js';
 import { allocInt4, quantizeInt4Rows } from './int4.js';
-import type { Int4Config } from './int4.js';
+import type { Int4Buffers, Int4Config } from './int4.js';
 import { quantizeInt8Rows } from './int8.js';
 import { QK4_0, quantizeQ4_0Rows } from './q4_0.js';
 
@@ -29,6 +29,11 @@ export interface ChunkResult {
   readonly zeros: Uint8Array | null;
 }
 
+function intZeros(buf: Int4Buffers): ChunkResult {
+  if (buf.zeros instanceof Float32Array) throw new Error('quant: float zero points cannot go through the pool');
+  return { data: buf.data, scales: buf.scales, zeros: buf.zeros };
+}
+
 /** Quantizes W [rows, K] (a row chunk) according to spec. */
 export function runChunk(spec: ChunkSpec, W: Float32Array, rows: number, K: number): ChunkResult {
   switch (spec.kind) {
@@ -41,7 +46,7 @@ export function runChunk(spec: ChunkSpec, W: Float32Array, rows: number, K: numb
     case 'int4': {
       const buf = allocInt4(rows, K, spec.cfg);
       quantizeInt4Rows(W, rows, K, spec.cfg, buf, spec.colWeights);
-      return buf;
+      return intZeros(buf);
     }
     case 'q4_0': {
       const data = new Uint8Array(rows * int4RowBytes(K, QK4_0));
@@ -52,7 +57,7 @@ export function runChunk(spec: ChunkSpec, W: Float32Array, rows: number, K: numb
     case 'gptq': {
       const buf = allocInt4(rows, K, spec.cfg);
       gptqRows(W, rows, K, spec.hessian, spec.cfg, spec.blockSize, buf, spec.colWeights);
-      return buf;
+      return intZeros(buf);
     }
   }
 }

@@ -97,6 +97,11 @@ describe('worker pool', () => {
     expectSameBytes(c, quantizeQ4_0(W, N, K));
   });
 
+  it('refuses float zero points (not in the IR layout)', async () => {
+    const pool = new QuantPool({ threads: 0 });
+    await expect(pool.quantize({ kind: 'int4', W, N, K, options: { zeroPoint: 'float' } })).rejects.toThrow(/float zero/);
+  });
+
   it('reports worker errors as rejections', async () => {
     const pool = new QuantPool({ threads: 1, workerUrl });
     try {

@@ -180,6 +180,7 @@ function planJob(job: QuantJob): { spec: ChunkSpec; scheme: QuantScheme; nGroups
     case 'gptq': {
       const opts = job.options ?? {};
       const cfg = resolveInt4(opts);
+      if (cfg.zeroPoint === 'float') throw new Error('quant pool: float zero points are not in the IR layout yet; use quantizeInt4 / quantizeGptq in this thread');
       const cw = opts.colWeights ? Float32Array.from(opts.colWeights) : null;
       if (cw && cw.length !== K) throw new Error(`colWeights length ${cw.length} != K ${K}`);
       const scheme: QuantScheme = { bits: 4, groupSize: cfg.groupSize, symmetric: cfg.symmetric, scaleDtype: cfg.scaleDtype, method: job.kind === 'gptq' ? 'gptq' : cfg.method };
