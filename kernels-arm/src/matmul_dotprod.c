@@ -7,7 +7,7 @@ LK_INLINE void q4_all(const lk_matrix *w, lk_act act, int M, int nb, float *y, c
       q4_sdot_gemv(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, act, nb, y, n0, SYM, F16, BPG);
     return;
   }
-  LK_TILE_LOOP(q4_sdot_tile, 2, , SYM, F16, BPG)
+  LK_TILE_LOOP(q4_sdot_tile, 4, , SYM, F16, BPG)
 }
 
 void lk_matmul_dotprod(const lk_matrix *w, const float *x, int M, float *y, void *work) {
@@ -16,5 +16,7 @@ void lk_matmul_dotprod(const lk_matrix *w, const float *x, int M, float *y, void
   lk_act act = lk_act_view(work, M, nb);
   quant_act_neon(x, M, w->K, w->Kp, act, 0, w->type == LK_W_Q4 ? 1.0f / 16.0f : 1.0f);
   if (w->type == LK_W_Q4) LK_Q4_SPECIALIZE(q4_all, w, act, M, nb, y);
-  else { LK_TILE_LOOP(q8_sdot_tile, 2) }
+  else if (M == 1) {
+    for (int n0 = 0; n0 < w->N; n0 += LK_NR) q8_sdot_gemv(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, act, nb, y, n0);
+  } else { LK_TILE_LOOP(q8_sdot_tile, 4) }
 }

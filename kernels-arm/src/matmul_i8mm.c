@@ -146,7 +146,9 @@ void lk_matmul_i8mm(const lk_matrix *w, const float *x, int M, float *y, void *w
     lk_act act = lk_act_view(work, 1, nb);
     quant_act_neon(x, 1, w->K, w->Kp, act, 0, factor);
     if (w->type == LK_W_Q4) LK_Q4_SPECIALIZE(q4_sdot_all, w, act, 1, nb, y);
-    else { LK_TILE_LOOP(q8_sdot_tile, 1) }
+    else {
+      for (int n0 = 0; n0 < w->N; n0 += LK_NR) q8_sdot_gemv(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, act, nb, y, n0);
+    }
     return;
   }
   int npairs = (M + 1) / 2;

@@ -414,6 +414,52 @@ LK_INLINE void q4_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   store_rows(y, n0, w->N, F0, F1);
 }
 
+/* int8 decode: the same running-sum scheme as q4_sdot_gemv, weights need no unpacking. */
+#define LK_Q8_SDOT_ROWPAIR(R, W0, W1, W2, W3)  \
+  "sdot %[" R "].4s, " W0 ".16b, v16.16b\n"    \
+  "sdot %[" R "].4s, " W1 ".16b, v17.16b\n"    \
+  "sdot %[" R "].4s, " W2 ".16b, v18.16b\n"    \
+  "sdot %[" R "].4s, " W3 ".16b, v19.16b\n"
+#define LK_Q8_SDOT_BLOCK(p, qa, r0, r1, r2, r3)                                                   \
+  __asm__("ld1 {v16.16b-v19.16b}, [%[qa]], #64\n"                                                 \
+          "ld1 {v20.16b-v23.16b}, [%[p]], #64\n"                                                  \
+          "ld1 {v24.16b-v27.16b}, [%[p]], #64\n"                                                  \
+          LK_Q8_SDOT_ROWPAIR("r0", "v20", "v21", "v22", "v23")                                    \
+          LK_Q8_SDOT_ROWPAIR("r1", "v24", "v25", "v26", "v27")                                    \
+          "ld1 {v20.16b-v23.16b}, [%[p]], #64\n"                                                  \
+          "ld1 {v24.16b-v27.16b}, [%[p]], #64\n"                                                  \
+          LK_Q8_SDOT_ROWPAIR("r2", "v20", "v21", "v22", "v23")                                    \
+          LK_Q8_SDOT_ROWPAIR("r3", "v24", "v25", "v26", "v27")                                    \
+          : [p] "+r"(p), [qa] "+r"(qa), [r0] "+w"(r0), [r1] "+w"(r1), [r2] "+w"(r2), [r3] "+w"(r3)   \
+          : "m"(*(const int8_t(*)[256])p), "m"(*(const int8_t(*)[64])qa)                          \
+          : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27")
+
+#define LK_Q8_GEMV_BLOCK(PIN03, PIN47, POUT03, POUT47)                                          \
+  do {                                                                                          \
+    LK_Q8_SDOT_BLOCK(p, qa, r0, r1, r2, r3);                                                    \
+    int32x4_t c03 = vpaddq_s32(r0, r1), c47 = vpaddq_s32(r2, r3);                               \
+    float32x4_t s = vld1q_dup_f32(as); as += 4;                                                 \
+    F0 = vfmaq_f32(F0, vcvtq_f32_s32(vsubq_s32(c03, PIN03)), s);                                \
+    F1 = vfmaq_f32(F1, vcvtq_f32_s32(vsubq_s32(c47, PIN47)), s);                                \
+    POUT03 = c03; POUT47 = c47;                                                                 \
+  } while (0)
+
+LK_INLINE void q8_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, int nb, float *y, int n0) {
+  float32x4_t F0 = vdupq_n_f32(0.0f), F1 = F0;
+  int32x4_t r0 = vdupq_n_s32(0), r1 = r0, r2 = r0, r3 = r0, pa03 = r0, pa47 = r0, pb03 = r0, pb47 = r0;
+  const int8_t *qa = a.qa;
+  const float *as = a.as;
+  const uint8_t *p = panel + LK_Q8_HEADER_BYTES;
+  int b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    LK_Q8_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q8_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+  }
+  if (b < nb) LK_Q8_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+  float32x4_t d0 = vld1q_f32((const float *)panel), d1 = vld1q_f32((const float *)panel + 4);
+  store_rows(y, n0, w->N, vmulq_f32(F0, d0), vmulq_f32(F1, d1));
+}
+
 LK_INLINE void q8_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, int T, int nb, float *y, int n0) {
   float32x4_t F[4][2];
   const int8_t *qa[4];
