@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../compiler/ir/half.js';
-import { groupsPerRow, int4RowBytes } from '../compiler/ir/quantized.js';
+import { dequantize, groupsPerRow, int4RowBytes, type QuantizedMatrix, type QuantScheme } from '../compiler/ir/quantized.js';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const testBin = join(dir, 'build', 'generic', 'lk_test');
@@ -44,7 +44,7 @@ beforeAll(() => {
     const r = spawnSync('sh', ['-c', `command -v ${tool}`]);
     if (r.status !== 0) throw new Error(`${tool} missing: run .ci/install-arm.sh`);
   }
-  execFileSync('make', ['-C', dir, '-j2', 'build/generic/lk_test'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('make', ['-C', dir, '-j2', 'build/generic/lk_test', 'build/generic/lk_matmul_file'], { stdio: ['ignore', 'ignore', 'pipe'] });
 }, 300_000);
 
 const cpus: ReadonlyArray<{ cpu: string; best: string; paths: string[]; absent: string[] }> = [
@@ -217,5 +217,98 @@ describe('kernels-arm reference packer', () => {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+// End to end on the contract: a QuantizedMatrix exactly as compiler/ir/quantized.ts defines it ->
+// raw files -> the C packer -> every kernel path under qemu -cpu max, checked against
+// quantized.ts's own dequantize() times x. The only allowed difference is the activation
+// rounding to int8 per block of 32 (half a step per weight) plus float summation.
+const ACT_ROUND_SLACK = 0.5005;
+const TOL_FLOAT_SUM = 2e-6;
+
+describe('kernels-arm against compiler/ir/quantized.ts', () => {
+  let seed = 777;
+  const rnd = (m: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % m;
+  };
+  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+  function makeInt4(N: number, K: number, G: number, symmetric: boolean, scaleDtype: 'f16' | 'f32'): QuantizedMatrix {
+    const scheme: QuantScheme = { bits: 4, groupSize: G, symmetric, scaleDtype, method: 'rtn' };
+    const nGroups = groupsPerRow(K, G);
+    const rowBytes = int4RowBytes(K, G);
+    const zeros = symmetric ? null : Uint8Array.from({ length: N * nGroups }, () => rnd(16));
+    const scales = Float32Array.from({ length: N * nGroups }, () => {
+      const v = 0.002 + rnd(1000) * 3e-5;
+      return scaleDtype === 'f16' ? f16BitsToF32(f32ToF16Bits(v)) : v;
+    });
+    const data = new Uint8Array(N * rowBytes);
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < nGroups * G; k++) {
+        const q = k < K ? rnd(16) : zeros ? zeros[n * nGroups + Math.floor(k / G)] : 8;
+        data[n * rowBytes + (k >> 1)] |= q << (k & 1 ? 4 : 0);
+      }
+    return { scheme, rows: N, cols: K, nGroups, data, scales, zeros };
+  }
+
+  function makeInt8(N: number, K: number): QuantizedMatrix {
+    const scheme: QuantScheme = { bits: 8, groupSize: K, symmetric: true, scaleDtype: 'f32', method: 'rtn' };
+    const data = Int8Array.from({ length: N * K }, () => rnd(255) - 127);
+    const scales = Float32Array.from({ length: N }, () => 0.001 + rnd(1000) * 1e-5);
+    return { scheme, rows: N, cols: K, nGroups: 1, data, scales, zeros: null };
+  }
+
+  function runAll(q: QuantizedMatrix, M: number): void {
+    const tmp = mkdtempSync(join(tmpdir(), 'lk-mm-'));
+    try {
+      const { rows: N, cols: K, scheme } = q;
+      const x = Float32Array.from({ length: M * K }, () => (rnd(20001) - 10000) / 5000);
+      writeFileSync(join(tmp, 'data.bin'), bytes(q.data));
+      writeFileSync(join(tmp, 'scales.bin'), scheme.scaleDtype === 'f16' ? bytes(Uint16Array.from(q.scales, f32ToF16Bits)) : bytes(q.scales));
+      if (q.zeros) writeFileSync(join(tmp, 'zeros.bin'), bytes(q.zeros));
+      writeFileSync(join(tmp, 'x.bin'), bytes(x));
+      const args = [scheme.bits === 4 ? 'q4' : 'q8', N, K, scheme.groupSize, scheme.symmetric ? 1 : 0, scheme.scaleDtype === 'f16' ? 1 : 0, M, tmp].map(String);
+      const out = execFileSync('qemu-aarch64', ['-cpu', 'max', join(dir, 'build', 'generic', 'lk_matmul_file'), ...args], { encoding: 'utf8' });
+      const paths = out.trim().split('\n');
+      expect(paths).toEqual(['scalar', 'neon', 'dotprod', 'i8mm']);
+      const w = dequantize(q);
+      const ys = paths.map((p) => {
+        const buf = readFileSync(join(tmp, `y_${p}.bin`));
+        return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      });
+      for (let t = 0; t < M; t++)
+        for (let n = 0; n < N; n++) {
+          let ref = 0, absWX = 0, bound = 0;
+          for (let b = 0; b * 32 < K; b++) {
+            let amax = 0, absW = 0;
+            for (let k = b * 32; k < Math.min(K, b * 32 + 32); k++) {
+              const wv = w[n * K + k], xv = x[t * K + k];
+              ref += wv * xv;
+              absWX += Math.abs(wv * xv);
+              absW += Math.abs(wv);
+              amax = Math.max(amax, Math.abs(xv));
+            }
+            bound += (absW * amax * ACT_ROUND_SLACK) / 127;
+          }
+          bound += TOL_FLOAT_SUM * absWX;
+          const got = ys[0][t * N + n];
+          expect(Math.abs(got - ref), `t=${t} n=${n} ref=${ref} got=${got}`).toBeLessThanOrEqual(bound);
+          for (let i = 1; i < ys.length; i++) expect(ys[i][t * N + n], `${paths[i]} t=${t} n=${n}`).toBe(got);
+        }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  it('int4 (zero points, groups of 64, f16 scales; symmetric, 128, f32) on every path equals dequantize() x x', () => {
+    runAll(makeInt4(19, 300, 64, false, 'f16'), 3);
+    runAll(makeInt4(10, 250, 128, true, 'f32'), 1);
+    runAll(makeInt4(16, 96, 32, true, 'f16'), 4);
+  });
+
+  it('int8 per channel on every path equals dequantize() x x', () => {
+    runAll(makeInt8(13, 111), 2);
   });
 });
