@@ -236,7 +236,11 @@ LK_INLINE void q4_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
             hi[rp] = vmlal_high_s8(hi[rp], W[rp][c], A.val[c]);
           }
         }
-        int32x4_t r03 = hsum4_s16(lo[0], hi[0], lo[1], hi[1]), r47 = hsum4_s16(lo[2], hi[2], lo[3], hi[3]);
+        /* A row's 32 products sum to at most 32*8*127 = 32512: the whole reduction stays in int16. */
+        int16x8_t s03 = vpaddq_s16(vpaddq_s16(lo[0], hi[0]), vpaddq_s16(lo[1], hi[1]));
+        int16x8_t s47 = vpaddq_s16(vpaddq_s16(lo[2], hi[2]), vpaddq_s16(lo[3], hi[3]));
+        int16x8_t s07 = vpaddq_s16(s03, s47);
+        int32x4_t r03 = vmovl_s16(vget_low_s16(s07)), r47 = vmovl_high_s16(s07);
         q_block_acc(r03, r47, d0, d1, m0, m1, as[t], asum[t], SYM, &F[t][0], &F[t][1]);
         as[t] += 4;
         asum[t] += 4;
