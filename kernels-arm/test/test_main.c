@@ -233,7 +233,7 @@ static void test_ops(void) {
   }
 
   /* RoPE: rotate-half, positions pos0.. */
-  { int M = 3, H = 4, hd = 64, pos0 = 5, h2 = hd / 2, P = pos0 + M;
+  for (int hd = 36; hd <= 64; hd += 28) { int M = 3, H = 4, pos0 = 5, h2 = hd / 2, P = pos0 + M; /* 36: h2 % 4 != 0 */
     float *ct = malloc(P * h2 * 4), *st = malloc(P * h2 * 4);
     for (int p = 0; p < P; p++) for (int i = 0; i < h2; i++) {
       double th = p * pow(500000.0, -2.0 * i / hd); ct[p * h2 + i] = (float)cos(th); st[p * h2 + i] = (float)sin(th); }
@@ -250,7 +250,7 @@ static void test_ops(void) {
 
   /* attention: GQA (H=4 over Hkv=2), decode and prefill, f32 and f16 caches */
   for (int f16 = 0; f16 <= 1; f16++) {
-    int H = 4, Hkv = 2, hd = 20, S = 16, pos0 = 9, M = 4;
+    int H = 4, Hkv = 2, hd = 18, S = 16, pos0 = 9, M = 4; /* hd % 4 != 0: vector tails */
     size_t cn = (size_t)Hkv * S * hd;
     float *kf = malloc(cn * 4), *vf = malloc(cn * 4); uint16_t *kh = malloc(cn * 2), *vh = malloc(cn * 2);
     for (size_t i = 0; i < cn; i++) { kh[i] = lk_f32_to_f16(frand()); vh[i] = lk_f32_to_f16(frand());
