@@ -93,9 +93,27 @@ const F16_MAX = 65504;
 export function storedScale(s: number, dtype: ScaleDtype): number {
   if (dtype === 'f16') {
     const c = s > F16_MAX ? F16_MAX : s < -F16_MAX ? -F16_MAX : s;
-    return roundToF16(c);
+    return fastRoundToF16(c);
   }
   return Math.fround(s);
+}
+
+const rf32 = new Float32Array(1);
+const ru32 = new Uint32Array(rf32.buffer);
+
+/**
+ * roundToF16 (compiler/ir/half.ts) without the bits round trip, for the search's hot path:
+ * for f16-normal magnitudes, round the f32 mantissa to 10 bits, nearest even (a carry into the
+ * exponent is the correct result). Other magnitudes (subnormal, overflow) use roundToF16.
+ * Same double -> f32 -> f16 rounding as half.ts, so the results are identical (tested).
+ */
+export function fastRoundToF16(v: number): number {
+  rf32[0] = v;
+  const bits = ru32[0];
+  const e = (bits >>> 23) & 0xff;
+  if (e < 113 || e > 141) return roundToF16(v);
+  ru32[0] = ((bits + 0xfff + ((bits >>> 13) & 1)) & ~0x1fff) >>> 0;
+  return rf32[0];
 }
 
 /** The one quantization rule used everywhere (search, packing, GPTQ): nearest level, clamped. */
@@ -159,6 +177,7 @@ export function chooseGroupParams(
     s0 = storedScale((mx - mn) / 15, dtype);
     z0 = s0 === 0 ? 8 : fitZero(-mn / s0, cfg);
   }
+  setGroupSums(xs, ws, len);
   let bestErr = groupErr(xs, ws, len, s0, z0);
   let bestS = s0;
   let bestZ = z0;
@@ -210,6 +229,65 @@ function fitZero(z: number, cfg: Int4Config): number {
   return cfg.zeroPoint === 'float' ? storedScale(c, cfg.scaleDtype) : Math.round(c);
 }
 
+// Per-group sums (set by setGroupSums) and per-candidate level sums (set by levelSums): the
+// error of any (s, z) follows from them, so each candidate costs one pass of 3 accumulations:
+//   Σw(x − (q−z)s)² = Σwx² − 2s(Σwxq − zΣwx) + s²(Σwq² − 2zΣwq + z²Σw).
+let gSw = 0;
+let gSwx = 0;
+let gSwxx = 0;
+let sQ = 0;
+let sQQ = 0;
+let sXQ = 0;
+let wxBuf = new Float64Array(128);
+
+function setGroupSums(xs: Float64Array, ws: Float64Array, len: number): void {
+  if (wxBuf.length < len) wxBuf = new Float64Array(len);
+  let sw = 0;
+  let swx = 0;
+  let swxx = 0;
+  for (let i = 0; i < len; i++) {
+    const wx = ws[i] * xs[i];
+    wxBuf[i] = wx;
+    sw += ws[i];
+    swx += wx;
+    swxx += wx * xs[i];
+  }
+  gSw = sw;
+  gSwx = swx;
+  gSwxx = swxx;
+}
+
+function levelSums(xs: Float64Array, ws: Float64Array, len: number, inv: number, z: number): void {
+  const wx = wxBuf;
+  let q1 = 0;
+  let q2 = 0;
+  let xq = 0;
+  for (let i = 0; i < len; i++) {
+    let q = Math.floor(xs[i] * inv + z + 0.5);
+    q = q < 0 ? 0 : q > 15 ? 15 : q;
+    const wq = ws[i] * q;
+    q1 += wq;
+    q2 += wq * q;
+    xq += wx[i] * q;
+  }
+  sQ = q1;
+  sQQ = q2;
+  sXQ = xq;
+}
+
+function errFromSums(s: number, z: number): number {
+  const e = gSwxx - 2 * s * (sXQ - z * gSwx) + s * s * (sQQ - 2 * z * sQ + z * z * gSw);
+  return e > 0 ? e : 0;
+}
+
+/** Weighted squared error of the group dequantized with stored scale s and zero z. */
+function groupErr(xs: Float64Array, ws: Float64Array, len: number, s: number, z: number): number {
+  if (s === 0) return gSwxx;
+  if (!Number.isFinite(s)) return Infinity;
+  levelSums(xs, ws, len, 1 / s, z);
+  return errFromSums(s, z);
+}
+
 /** refine() repeated from its own result while it keeps improving (at most `iters` times). */
 function refineLoop(
   xs: Float64Array,
@@ -237,23 +315,6 @@ function refineLoop(
   return e;
 }
 
-/** Weighted squared error of the group dequantized with stored scale s and zero z. */
-function groupErr(xs: Float64Array, ws: Float64Array, len: number, s: number, z: number): number {
-  let e = 0;
-  if (s === 0 || !Number.isFinite(s)) {
-    if (s !== 0) return Infinity;
-    for (let i = 0; i < len; i++) e += ws[i] * xs[i] * xs[i];
-    return e;
-  }
-  const inv = 1 / s;
-  for (let i = 0; i < len; i++) {
-    const v = xs[i];
-    const d = v - (quantLevel(v, inv, z) - z) * s;
-    e += ws[i] * d * d;
-  }
-  return e;
-}
-
 /**
  * Scores candidate (s, z) after rounding s to its stored dtype, then refits by least squares
  * for the levels the candidate picked (scale only when symmetric; scale and offset, then the
@@ -273,25 +334,13 @@ function refine(
   const dtype = cfg.scaleDtype;
   const s = storedScale(sRaw, dtype);
   if (s === 0 || !Number.isFinite(s)) return Infinity;
-  const inv = 1 / s;
-  let e = 0;
-  let sw = 0;
-  let swq = 0;
-  let swqq = 0;
-  let swx = 0;
-  let swxq = 0;
-  for (let i = 0; i < len; i++) {
-    const v = xs[i];
-    const w = ws[i];
-    const q = quantLevel(v, inv, z);
-    const d = v - (q - z) * s;
-    e += w * d * d;
-    sw += w;
-    swq += w * q;
-    swqq += w * q * q;
-    swx += w * v;
-    swxq += w * v * q;
-  }
+  levelSums(xs, ws, len, 1 / s, z);
+  const e = errFromSums(s, z);
+  const sw = gSw;
+  const swx = gSwx;
+  const swq = sQ;
+  const swqq = sQQ;
+  const swxq = sXQ;
   out[0] = s;
   out[1] = z;
   let z2 = z;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { f32ToF16Bits, roundToF16 } from '../ir/half.js';
+import { f16BitsToF32, f32ToF16Bits, roundToF16 } from '../ir/half.js';
 import { bitsPerWeight, dequantize, groupsPerRow, int4RowBytes } from '../ir/quantized.js';
 import type { QuantizedMatrix } from '../ir/quantized.js';
-import { dequantizeFloatZero, quantizeInt4 } from './int4.js';
+import { dequantizeFloatZero, fastRoundToF16, quantizeInt4 } from './int4.js';
 import { quantizeInt8 } from './int8.js';
 import { quantizeQ4_0 } from './q4_0.js';
 import { PRESETS, PRESET_NAMES, resolvePreset } from './presets.js';
@@ -45,6 +45,26 @@ function expectScalesStored(m: QuantizedMatrix): void {
     else expect(Math.fround(s)).toBe(s);
   }
 }
+
+describe('fastRoundToF16', () => {
+  it('equals roundToF16 on every f16 boundary region, ties, subnormals and overflow', () => {
+    const probe = (v: number): void => {
+      const a = fastRoundToF16(v);
+      const b = roundToF16(v);
+      if (!Object.is(a, b)) expect([v, a]).toEqual([v, b]);
+    };
+    // Every f16 value, and the midpoints (ties) and near-midpoints between neighbours.
+    for (let h = 0; h < 0x7c00; h++) {
+      const lo = f16BitsToF32(h);
+      const hi = f16BitsToF32(h + 1);
+      for (const v of [lo, (lo + hi) / 2, lo + (hi - lo) * 0.4999, lo + (hi - lo) * 0.5001, hi * 0.9999999]) {
+        probe(v);
+        probe(-v);
+      }
+    }
+    for (const v of [0, -0, 65504, 65519, 65520, 1e6, 1e-9, 2 ** -14, 2 ** -24, 2 ** -25]) probe(v);
+  });
+});
 
 describe('int8 per-channel symmetric', () => {
   const N = 48;
