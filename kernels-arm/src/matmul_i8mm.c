@@ -29,32 +29,40 @@ LK_INLINE void q4_smmla_tile(const lk_matrix *w, const uint8_t *panel, lk_act a,
     float32x4_t dd[4] = {vzip1q_f32(d0, d0), vzip2q_f32(d0, d0), vzip1q_f32(d1, d1), vzip2q_f32(d1, d1)};
     float32x4_t md[4] = {vzip1q_f32(m0, m0), vzip2q_f32(m0, m0), vzip1q_f32(m1, m1), vzip2q_f32(m1, m1)};
     for (int sb = 0; sb < BPG; sb++, p += LK_Q4_BLOCK_BYTES) {
-      int8x16x4_t P0 = vld1q_s8_x4((const int8_t *)p), P1 = vld1q_s8_x4((const int8_t *)p + 64);
-      int8x16_t Pv[8] = {P0.val[0], P0.val[1], P0.val[2], P0.val[3], P1.val[0], P1.val[1], P1.val[2], P1.val[3]};
-      int8x16_t W[4][4];
-      _Pragma("GCC unroll 8")
-      for (int rp = 0; rp < 4; rp++) {
-        W[rp][0] = vshlq_n_s8(Pv[2 * rp], 4);
-        W[rp][1] = vshlq_n_s8(Pv[2 * rp + 1], 4);
-        W[rp][2] = vandq_s8(Pv[2 * rp], hmask);
-        W[rp][3] = vandq_s8(Pv[2 * rp + 1], hmask);
+      /* Rows 0-3 then rows 4-7: 8 unpacked registers live instead of 16, so the 8 accumulators,
+       * scales and activations fit the 32 vector registers without spilling; the activation
+       * chunks are simply loaded twice. */
+      _Pragma("GCC unroll 2")
+      for (int h = 0; h < 2; h++) {
+        int8x16x4_t P = vld1q_s8_x4((const int8_t *)p + 64 * h);
+        int8x16_t W[2][4];
+        _Pragma("GCC unroll 2")
+        for (int j = 0; j < 2; j++) {
+          W[j][0] = vshlq_n_s8(P.val[2 * j], 4);
+          W[j][1] = vshlq_n_s8(P.val[2 * j + 1], 4);
+          W[j][2] = vandq_s8(P.val[2 * j], hmask);
+          W[j][3] = vandq_s8(P.val[2 * j + 1], hmask);
+        }
+        _Pragma("GCC unroll 8")
+        for (int q = 0; q < Q; q++) {
+          int8x16x4_t A = vld1q_s8_x4(qa[q]);
+          float32x4_t S = vld1q_f32(as[q]);
+          _Pragma("GCC unroll 2")
+          for (int j = 0; j < 2; j++) {
+            int rp = 2 * h + j;
+            int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), W[j][0], A.val[0]);
+            _Pragma("GCC unroll 8")
+            for (int c = 1; c < 4; c++) acc = vmmlaq_s32(acc, W[j][c], A.val[c]);
+            F[rp][q] = vfmaq_f32(F[rp][q], vcvtq_f32_s32(acc), vmulq_f32(dd[rp], S));
+            if (!SYM) F[rp][q] = vfmaq_f32(F[rp][q], md[rp], vld1q_f32(asum[q]));
+          }
+        }
       }
       _Pragma("GCC unroll 8")
       for (int q = 0; q < Q; q++) {
-        int8x16x4_t A = vld1q_s8_x4(qa[q]);
         qa[q] += LK_ACT_PAIR_BYTES;
-        float32x4_t S = vld1q_f32(as[q]);
         as[q] += 4;
-        float32x4_t U = vld1q_f32(asum[q]);
         asum[q] += 4;
-        _Pragma("GCC unroll 8")
-        for (int rp = 0; rp < 4; rp++) {
-          int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), W[rp][0], A.val[0]);
-          _Pragma("GCC unroll 8")
-          for (int c = 1; c < 4; c++) acc = vmmlaq_s32(acc, W[rp][c], A.val[c]);
-          F[rp][q] = vfmaq_f32(F[rp][q], vcvtq_f32_s32(acc), vmulq_f32(dd[rp], S));
-          if (!SYM) F[rp][q] = vfmaq_f32(F[rp][q], md[rp], U);
-        }
       }
     }
   }
