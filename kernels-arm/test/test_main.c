@@ -329,12 +329,14 @@ int main(int argc, char **argv) {
   test_matmul(best, LK_W_Q4, 9, 2080, 32, 1, 1, 1);    /* long K: running sums over 65 blocks (odd) */
   test_matmul(best, LK_W_Q4, 17, 2000, 128, 0, 0, 1);
   test_matmul(best, LK_W_Q4, 8, 1000, 64, 1, 0, 7);    /* odd M: last SMMLA pair is one token */
+  test_matmul(best, LK_W_Q4, 20, 160, 32, 0, 1, 17);   /* several prefill tiles plus tails */
   for (int sf16 = 0; sf16 <= 1; sf16++)
     for (unsigned mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++)
       test_matmul(best, LK_W_Q8, 5 + (int)(rnd() % 20), 33 + (int)(rnd() % 200), 0, 1, sf16, Ms[mi]);
   test_matmul(best, LK_W_Q8, 32, 96, 0, 1, 0, 6);
   test_matmul(best, LK_W_Q8, 2, 7, 0, 1, 1, 3);
   test_matmul(best, LK_W_Q8, 9, 2085, 0, 1, 0, 1);
+  test_matmul(best, LK_W_Q8, 12, 70, 0, 1, 1, 17);
   for (int t = LK_W_F16; t <= LK_W_F32; t++)
     for (unsigned mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++)
       test_matmul(best, (lk_wtype)t, 3 + (int)(rnd() % 20), 1 + (int)(rnd() % 150), 0, 1, 0, Ms[mi]);
