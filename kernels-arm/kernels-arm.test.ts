@@ -90,6 +90,14 @@ describe('kernels-arm under qemu-aarch64', () => {
     expect(r.stdout).not.toMatch(/dispatch\((i8mm|neon|scalar)\)/);
   });
 
+  it('the SMMLA decode variant (LK_I8MM_DECODE=smmla) matches the scalar twin too', () => {
+    const r = qemu('max', [], { LK_I8MM_DECODE: 'smmla' });
+    const fails = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    expect(fails, fails.join('\n')).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PASS matmul int4 .*M=1 i8mm-vs-scalar/m);
+  });
+
   it('every CPU preset compiles with the cross compiler', () => {
     const r = spawnSync('make', ['-C', dir, 'presets-check'], { encoding: 'utf8', timeout: 240_000 });
     expect(r.status, r.stderr).toBe(0);

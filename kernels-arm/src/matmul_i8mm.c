@@ -2,6 +2,8 @@
  * chunk (32 MACs per instruction). Decode (M = 1) would waste half of every SMMLA, so it runs
  * the SDOT tile on the same bytes (every i8mm core has dotprod). */
 #include "neon_common.h"
+#include <stdlib.h>
+#include <string.h>
 
 #if !defined(__ARM_FEATURE_MATMUL_INT8) || !defined(__ARM_FEATURE_DOTPROD)
 #error "matmul_i8mm.c needs -march=armv8.6-a+i8mm+dotprod"
@@ -146,11 +148,22 @@ LK_INLINE void q4_smmla_all(const lk_matrix *w, lk_act act, int M, int nb, float
     }
 }
 
+/* LK_I8MM_DECODE=smmla runs decode through the SMMLA tiles too (the token paired with itself), to
+ * measure what SDOT saves there; the default is SDOT. Read once. */
+static int smmla_decode(void) {
+  static int v = -1;
+  if (v < 0) {
+    const char *e = getenv("LK_I8MM_DECODE");
+    v = e && !strcmp(e, "smmla");
+  }
+  return v;
+}
+
 void lk_matmul_i8mm(const lk_matrix *w, const float *x, int M, float *y, void *work) {
   if (w->type == LK_W_F16 || w->type == LK_W_F32) { matmul_float_neon(w, x, M, y); return; }
   int nb = w->Kp / LK_KB;
   float factor = w->type == LK_W_Q4 ? 1.0f / 16.0f : 1.0f;
-  if (M == 1) {
+  if (M == 1 && !smmla_decode()) {
     lk_act act = lk_act_view(work, 1, nb);
     quant_act_neon(x, 1, w->K, w->Kp, act, 0, factor);
     if (w->type == LK_W_Q4) LK_Q4_SPECIALIZE(q4_sdot_all, w, act, 1, nb, y);
