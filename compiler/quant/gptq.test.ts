@@ -149,6 +149,33 @@ describe('GPTQ', () => {
     }
   });
 
+  for (const Ks of [37, 64]) {
+    it(`prepareGptq: U is the upper Cholesky factor of (H + λI)⁻¹ (K=${Ks}, act-order)`, () => {
+      const X = correlatedX(200, Ks, 27);
+      const Hs = hessianOf(X, 200, Ks);
+      const prep = prepareGptq(Hs, Ks, { actOrder: true });
+      const { U, perm, damp } = prep;
+      // Permuted damped H times UᵀU must be the identity; U's lower triangle is unused.
+      const u = (i: number, j: number): number => (j >= i ? U[i * Ks + j] : 0);
+      let maxErr = 0;
+      for (let i = 0; i < Ks; i++) {
+        expect(U[i * Ks + i]).toBeGreaterThan(0);
+        for (let j = 0; j < Ks; j++) {
+          let acc = 0;
+          for (let m = 0; m < Ks; m++) {
+            const h = Hs[perm[i] * Ks + perm[m]] + (i === m ? damp : 0);
+            let inv = 0;
+            for (let t = 0; t <= Math.min(m, j); t++) inv += u(t, m) * u(t, j);
+            acc += h * inv;
+          }
+          maxErr = Math.max(maxErr, Math.abs(acc - (i === j ? 1 : 0)));
+        }
+      }
+      expect(maxErr).toBeLessThan(1e-8);
+      for (let i = 1; i < Ks; i++) expect(Hs[perm[i - 1] * Ks + perm[i - 1]]).toBeGreaterThanOrEqual(Hs[perm[i] * Ks + perm[i]]);
+    });
+  }
+
   it('dead input channels (diag H = 0) quantize to exactly 0 and do not break the factorization', () => {
     const X = correlatedX(256, K, 26);
     for (let r = 0; r < 256; r++) {

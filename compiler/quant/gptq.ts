@@ -126,7 +126,30 @@ function upperCholeskyInPlace(A: Float64Array, K: number): boolean {
     const d = Math.sqrt(s);
     A[rj + j] = d;
     const inv = 1 / d;
-    for (let i = 0; i < j; i++) {
+    let i = 0;
+    // Four rows i per pass over row j's suffix.
+    for (; i + 4 <= j; i += 4) {
+      const r0 = i * K;
+      const r1 = r0 + K;
+      const r2 = r1 + K;
+      const r3 = r2 + K;
+      let t0 = A[r0 + j];
+      let t1 = A[r1 + j];
+      let t2 = A[r2 + j];
+      let t3 = A[r3 + j];
+      for (let k = j + 1; k < K; k++) {
+        const a = A[rj + k];
+        t0 -= A[r0 + k] * a;
+        t1 -= A[r1 + k] * a;
+        t2 -= A[r2 + k] * a;
+        t3 -= A[r3 + k] * a;
+      }
+      A[r0 + j] = t0 * inv;
+      A[r1 + j] = t1 * inv;
+      A[r2 + j] = t2 * inv;
+      A[r3 + j] = t3 * inv;
+    }
+    for (; i < j; i++) {
       const ri = i * K;
       let t = A[ri + j];
       for (let k = j + 1; k < K; k++) t -= A[ri + k] * A[rj + k];
@@ -146,7 +169,24 @@ function invertUpperInPlace(A: Float64Array, K: number): void {
       tmp[k] = A[ri + k];
       A[ri + k] = 0;
     }
-    for (let k = i + 1; k < K; k++) {
+    let k = i + 1;
+    // Four rows of U per pass over row i (their upper triangles start at k..k+3; the lower
+    // triangle still holds H, so the first three columns are done term by term).
+    for (; k + 4 <= K; k += 4) {
+      const t0 = tmp[k];
+      const t1 = tmp[k + 1];
+      const t2 = tmp[k + 2];
+      const t3 = tmp[k + 3];
+      const r0 = k * K;
+      const r1 = r0 + K;
+      const r2 = r1 + K;
+      const r3 = r2 + K;
+      A[ri + k] += t0 * A[r0 + k];
+      A[ri + k + 1] += t0 * A[r0 + k + 1] + t1 * A[r1 + k + 1];
+      A[ri + k + 2] += t0 * A[r0 + k + 2] + t1 * A[r1 + k + 2] + t2 * A[r2 + k + 2];
+      for (let j = k + 3; j < K; j++) A[ri + j] += t0 * A[r0 + j] + t1 * A[r1 + j] + t2 * A[r2 + j] + t3 * A[r3 + j];
+    }
+    for (; k < K; k++) {
       const t = tmp[k];
       if (t === 0) continue;
       const rk = k * K;
@@ -244,10 +284,24 @@ export function gptqRows(
     // Lazy trailing update: W[:, i2:] -= Err · U[i1:i2, i2:], tiled over columns.
     for (let j0 = i2; j0 < K; j0 += TILE) {
       const j1 = Math.min(j0 + TILE, K);
+      const cnt = i2 - i1;
       for (let r = 0; r < rows; r++) {
         const wr = r * K;
         const er = r * B;
-        for (let b = 0; b < i2 - i1; b++) {
+        let b = 0;
+        // Four block rows per pass: one load/store of W for four multiply-adds.
+        for (; b + 4 <= cnt; b += 4) {
+          const e0 = Err[er + b];
+          const e1 = Err[er + b + 1];
+          const e2 = Err[er + b + 2];
+          const e3 = Err[er + b + 3];
+          const u0 = (i1 + b) * K;
+          const u1 = u0 + K;
+          const u2 = u1 + K;
+          const u3 = u2 + K;
+          for (let j = j0; j < j1; j++) Wp[wr + j] -= e0 * U[u0 + j] + e1 * U[u1 + j] + e2 * U[u2 + j] + e3 * U[u3 + j];
+        }
+        for (; b < cnt; b++) {
           const e = Err[er + b];
           if (e === 0) continue;
           const ub = (i1 + b) * K;
