@@ -386,17 +386,43 @@ LK_INLINE void q4_sdot_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, 
           : [m] "w"(hmask), "m"(*(const uint8_t(*)[128])p), "m"(*(const int8_t(*)[64])qa)     \
           : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28")
 
+/* q4_header with post-incremented loads written out, so the decode loop keeps one pointer. */
+LK_INLINE const uint8_t *q4_header_pi(const int F16, const int SYM, const uint8_t *p, float32x4_t *d0, float32x4_t *d1,
+                                      float32x4_t *m0, float32x4_t *m1) {
+  if (F16) {
+    uint16x8_t h;
+    __asm__("ldr %q0, [%1], #16" : "=w"(h), "+r"(p) : "m"(*(const uint8_t(*)[16])p));
+    float16x8_t f = vreinterpretq_f16_u16(h);
+    *d0 = vcvt_f32_f16(vget_low_f16(f));
+    *d1 = vcvt_high_f32_f16(f);
+  } else {
+    __asm__("ldp %q0, %q1, [%2], #32" : "=w"(*d0), "=w"(*d1), "+r"(p) : "m"(*(const uint8_t(*)[32])p));
+  }
+  if (!SYM) __asm__("ldp %q0, %q1, [%2], #32" : "=w"(*m0), "=w"(*m1), "+r"(p) : "m"(*(const uint8_t(*)[32])p));
+  return p;
+}
+
 /* Decode GEMV for one 8-row panel on SDOT. Running int32 sums replace per-block resets: a block's
  * sum is the pairwise-added running sum minus the previous one (two SUBs instead of four register
  * resets; wrap-around is harmless because each block sum fits in int32 and the difference is exact
  * modulo 2^32). The previous sums alternate between two named registers, so blocks come in pairs. */
 #define LK_Q4_GEMV_BLOCK(PIN03, PIN47, POUT03, POUT47)                                                        \
   do {                                                                                          \
-    if (sb == 0) { p = q4_header(F16, SYM, p, &d0, &d1, &m0, &m1); }                            \
+    if (sb == 0) { p = q4_header_pi(F16, SYM, p, &d0, &d1, &m0, &m1); }                         \
     LK_Q4_SDOT_BLOCK(p, qa, r0, r1, r2, r3, hmask);                                             \
     int32x4_t c03 = vpaddq_s32(r0, r1), c47 = vpaddq_s32(r2, r3);                               \
-    q_block_acc(vsubq_s32(c03, PIN03), vsubq_s32(c47, PIN47), d0, d1, m0, m1, as, asum, SYM, &F0, &F1); \
-    as += 4; asum += 4;                                                                         \
+    {                                                                                           \
+      float s_;                                                                                 \
+      __asm__("ldr %s0, [%1], #16" : "=w"(s_), "+r"(as) : "m"(*(const float(*)[4])as));        \
+      F0 = vfmaq_f32(F0, vcvtq_f32_s32(vsubq_s32(c03, PIN03)), vmulq_n_f32(d0, s_));            \
+      F1 = vfmaq_f32(F1, vcvtq_f32_s32(vsubq_s32(c47, PIN47)), vmulq_n_f32(d1, s_));            \
+      if (!SYM) {                                                                               \
+        float u_;                                                                               \
+        __asm__("ldr %s0, [%1], #16" : "=w"(u_), "+r"(asum) : "m"(*(const float(*)[4])asum));  \
+        F0 = vfmaq_n_f32(F0, m0, u_);                                                           \
+        F1 = vfmaq_n_f32(F1, m1, u_);                                                           \
+      }                                                                                         \
+    }                                                                                           \
     POUT03 = c03; POUT47 = c47;                                                                 \
     if (++sb == BPG) sb = 0;                                                                    \
   } while (0)
@@ -410,6 +436,12 @@ LK_INLINE void q4_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   const float *as = a.as, *asum = a.asum;
   const uint8_t *p = panel;
   int b = 0, sb = 0;
+  for (; b + 4 <= nb; b += 4) { /* four blocks per trip: loop overhead over 1024 weights */
+    LK_Q4_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q4_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+    LK_Q4_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q4_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+  }
   for (; b + 2 <= nb; b += 2) {
     LK_Q4_GEMV_BLOCK(pb03, pb47, pa03, pa47);
     LK_Q4_GEMV_BLOCK(pa03, pa47, pb03, pb47);
