@@ -474,9 +474,10 @@ LK_INLINE void q4_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   do {                                                                                          \
     LK_Q8_SDOT_BLOCK(p, qa, r0, r1, r2, r3);                                                    \
     int32x4_t c03 = vpaddq_s32(r0, r1), c47 = vpaddq_s32(r2, r3);                               \
-    float32x4_t s = vld1q_dup_f32(as); as += 4;                                                 \
-    F0 = vfmaq_f32(F0, vcvtq_f32_s32(vsubq_s32(c03, PIN03)), s);                                \
-    F1 = vfmaq_f32(F1, vcvtq_f32_s32(vsubq_s32(c47, PIN47)), s);                                \
+    float s_;                                                                                   \
+    __asm__("ldr %s0, [%1], #16" : "=w"(s_), "+r"(as) : "m"(*(const float(*)[4])as));          \
+    F0 = vfmaq_n_f32(F0, vcvtq_f32_s32(vsubq_s32(c03, PIN03)), s_);                             \
+    F1 = vfmaq_n_f32(F1, vcvtq_f32_s32(vsubq_s32(c47, PIN47)), s_);                             \
     POUT03 = c03; POUT47 = c47;                                                                 \
   } while (0)
 
@@ -487,6 +488,12 @@ LK_INLINE void q8_sdot_gemv(const lk_matrix *w, const uint8_t *panel, lk_act a, 
   const float *as = a.as;
   const uint8_t *p = panel + LK_Q8_HEADER_BYTES;
   int b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    LK_Q8_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q8_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+    LK_Q8_GEMV_BLOCK(pb03, pb47, pa03, pa47);
+    LK_Q8_GEMV_BLOCK(pa03, pa47, pb03, pb47);
+  }
   for (; b + 2 <= nb; b += 2) {
     LK_Q8_GEMV_BLOCK(pb03, pb47, pa03, pa47);
     LK_Q8_GEMV_BLOCK(pa03, pa47, pb03, pb47);
