@@ -66,6 +66,7 @@ describe('the quantized tolerance has teeth', () => {
       await runner.dispose();
       const ref = await logitsOf(referenceRunner(qgraph, ck), golden.cases, []);
       const worst = Math.max(...ref.map((r, i) => relErr(r, got[i])));
+      if (process.env.LLAMAC_TEST_VERBOSE) console.log(`one row of swapped nibbles: max rel err ${worst.toExponential(2)}`);
       expect(worst).toBeGreaterThan(10 * QUANT_REL_TOL);
     } finally {
       rmSync(dir, { recursive: true, force: true });
