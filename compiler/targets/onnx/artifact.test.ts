@@ -42,6 +42,20 @@ describe('onnx artifact', () => {
     for (const f of files) expect(Buffer.compare(readFileSync(join(a, f)), readFileSync(join(b, f))), f).toBe(0);
   });
 
+  it.each(['ort', 'standard'])('llama32-tiny f32 (%s ops): op counts and file hashes match the snapshot', async (ops) => {
+    const { ck, graph } = openFixture('llama32-tiny');
+    const dir = scratch(`snap-${ops}`);
+    await onnxTarget.emit(graph, dir, compileContext(ck, { onnxOps: ops }));
+    const counts: Record<string, number> = {};
+    for (const n of readModel(dir).graph?.node ?? []) {
+      const key = n.domain ? `${n.domain}.${n.opType}` : String(n.opType);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    const sorted = Object.fromEntries(Object.entries(counts).sort(([x], [y]) => x.localeCompare(y)));
+    // A change here means the emitted model changed: say so in the commit.
+    expect({ ops: sorted, [MODEL_FILE]: sha256File(join(dir, MODEL_FILE)), [DATA_FILE]: sha256File(join(dir, DATA_FILE)) }).toMatchSnapshot();
+  });
+
   it('manifest lists every file with its sha256, the version, options and source checkpoint', async () => {
     const { ck, graph } = openFixture('stories260K');
     const dir = scratch('manifest');

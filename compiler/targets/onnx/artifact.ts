@@ -30,7 +30,7 @@ export function genaiConfig(info: ModelInfo): unknown {
   const eos = info.eosTokenIds;
   return {
     model: {
-      bos_token_id: info.bosTokenId,
+      ...(info.bosTokenId !== null ? { bos_token_id: info.bosTokenId } : {}),
       context_length: info.maxPositions,
       decoder: {
         session_options: { log_id: 'onnxruntime-genai', provider_options: [] },
