@@ -121,6 +121,33 @@ LK_INLINE void float_tile(const lk_matrix *w, const uint8_t *panel, const float 
   }
 }
 
+LK_INLINE void store_rows(float *yrow, int n0, int N, float32x4_t a, float32x4_t b);
+
+/* f16 decode: 8 k per trip (one 2-register activation load, two 64-byte weight loads), so the loop
+ * and load overhead is spread over 64 weights. Same FMA order as the twin. */
+LK_INLINE void f16_gemv_panel(const lk_matrix *w, const uint8_t *panel, const float *x, float *y, int n0) {
+  int K = w->K, k = 0;
+  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0;
+  const uint16_t *p = (const uint16_t *)panel;
+#define LK_H8(H, X, L)                                                         \
+  a0 = vfmaq_laneq_f32(a0, vcvt_f32_f16(vget_low_f16(vreinterpretq_f16_u16(H))), X, L); \
+  a1 = vfmaq_laneq_f32(a1, vcvt_high_f32_f16(vreinterpretq_f16_u16(H)), X, L);
+  for (; k + 8 <= K; k += 8, p += 64) {
+    float32x4x2_t xv = vld1q_f32_x2(x + k);
+    uint16x8x4_t h0 = vld1q_u16_x4(p), h1 = vld1q_u16_x4(p + 32);
+    LK_H8(h0.val[0], xv.val[0], 0) LK_H8(h0.val[1], xv.val[0], 1) LK_H8(h0.val[2], xv.val[0], 2) LK_H8(h0.val[3], xv.val[0], 3)
+    LK_H8(h1.val[0], xv.val[1], 0) LK_H8(h1.val[1], xv.val[1], 1) LK_H8(h1.val[2], xv.val[1], 2) LK_H8(h1.val[3], xv.val[1], 3)
+  }
+#undef LK_H8
+  for (; k < K; k++, p += 8) {
+    float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(p));
+    float32x4_t xs = vdupq_n_f32(x[k]);
+    a0 = vfmaq_f32(a0, vcvt_f32_f16(vget_low_f16(h)), xs);
+    a1 = vfmaq_f32(a1, vcvt_high_f32_f16(h), xs);
+  }
+  store_rows(y, n0, w->N, a0, a1);
+}
+
 LK_INLINE void matmul_float_all(const lk_matrix *w, const float *x, int M, float *y, const int F16) {
   for (int t0 = 0; t0 < M; t0 += 4) {
     int T = M - t0 < 4 ? M - t0 : 4;
@@ -139,7 +166,9 @@ LK_INLINE void matmul_float_all(const lk_matrix *w, const float *x, int M, float
 }
 
 static void matmul_float_neon(const lk_matrix *w, const float *x, int M, float *y) {
-  if (w->type == LK_W_F16) matmul_float_all(w, x, M, y, 1);
+  if (w->type == LK_W_F16 && M == 1) {
+    for (int n0 = 0; n0 < w->N; n0 += LK_NR) f16_gemv_panel(w, w->data + (size_t)(n0 / LK_NR) * w->panel_bytes, x, y, n0);
+  } else if (w->type == LK_W_F16) matmul_float_all(w, x, M, y, 1);
   else matmul_float_all(w, x, M, y, 0);
 }
 
