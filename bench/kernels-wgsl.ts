@@ -80,6 +80,7 @@ interface Config {
   variant: MatVariant;
   wg: number;
   rows: number;
+  stageX?: boolean;
 }
 
 function candidates(gpu: Gpu, cpu: boolean): Config[] {
@@ -104,8 +105,12 @@ function candidates(gpu: Gpu, cpu: boolean): Config[] {
       ];
   const out: Config[] = [];
   for (const variant of vs) for (const [wg, rows] of geo) out.push({ variant, wg, rows });
+  // x read straight from memory instead of staged (the kernel's other path), for comparison
+  for (const variant of vs) out.push({ variant, wg: cpu ? 16 : 128, rows: cpu ? 8 : 4, stageX: false });
   return out;
 }
+
+const label = (c: Config): string => `${c.variant} wg${c.wg} rows${c.rows}${c.stageX === false ? ' direct-x' : ''}`;
 
 interface Ours {
   gbps: number;
@@ -122,11 +127,11 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   for (let c = 0; c < copies; c++) mats.push(uploadMatrix(gpu, packed));
   const xb = storage(gpu, x);
   const ys = mats.map(() => storage(gpu, q.rows * 4));
-  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], { variant: c.variant, wg: c.wg, rows: c.rows }));
+  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], { variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX }));
   let best: { c: Config; t: number } | null = null;
   for (const c of candidates(gpu, cpu)) {
     const t = (await measure(gpu, build(c), cpu ? 0.15 : 0.05)) / copies;
-    log(`  ${c.variant} wg${c.wg} rows${c.rows}: ${((bytes / t) * 1e-9).toFixed(2)} GB/s`);
+    log(`  ${label(c)}: ${((bytes / t) * 1e-9).toFixed(2)} GB/s`);
     if (!best || t < best.t) best = { c, t };
   }
   if (!best) throw new Error('no gemv variant');
@@ -137,7 +142,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   mats.forEach((m) => m.destroy());
   ys.forEach((b) => b.destroy());
   xb.destroy();
-  return { gbps: (bytes / t) * 1e-9, gbpsTimestamp: ts ? (bytes / ts) * 1e-9 : null, config: `${best.c.variant} wg${best.c.wg} rows${best.c.rows}`, seconds: t, y };
+  return { gbps: (bytes / t) * 1e-9, gbpsTimestamp: ts ? (bytes / ts) * 1e-9 : null, config: label(best.c), seconds: t, y };
 }
 
 function tensor(name: string, dims: number[], dataType: number, data: Uint8Array | Float32Array): protoPkg.onnx.ITensorProto {

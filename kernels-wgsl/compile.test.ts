@@ -18,7 +18,7 @@ function overrideSets(name: string): OverrideValues[] {
   const sets: OverrideValues[] = [];
   for (const KIND of [0, 1, 2, 3]) sets.push({ KIND, SCALE_F16: KIND !== 3, HAS_ZEROS: false });
   sets.push({ KIND: 0, GROUP: 128, SCALE_F16: false, HAS_ZEROS: true });
-  if (name === 'gemv') sets.push({ KIND: 0, WG: 256, ROWS: 8 }, { KIND: 1, WG: 32, ROWS: 1 });
+  if (name === 'gemv') sets.push({ KIND: 0, WG: 64, ROWS: 8, XS: 576 }, { KIND: 1, WG: 32, ROWS: 1, STAGE_X: false, XS: 1 });
   return sets;
 }
 
@@ -29,7 +29,7 @@ describe('every kernel variant compiles on backend=null', () => {
   });
   it('the check reports errors (an over-limit workgroup size is rejected)', async () => {
     if (!gpu) throw new Error('Dawn backend=null adapter missing');
-    expect((await pipelineErrors(gpu, 'gemv.wgsl', { WG: 4096 })).length).toBeGreaterThan(0);
+    expect((await pipelineErrors(gpu, 'gemv.wgsl', { WG: 4096, XS: 1 })).length).toBeGreaterThan(0);
   });
   it('every .wgsl file is in the kernel table', () => {
     const files = readdirSync(join(repoRoot(), 'kernels-wgsl', 'wgsl')).filter((f) => f.endsWith('.wgsl'));

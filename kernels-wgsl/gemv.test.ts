@@ -53,12 +53,13 @@ describe('gemv', () => {
       expect(m.shards.length).toBeGreaterThan(1);
       const xb = storage(g, x);
       for (const variant of variantsFor(g, 'gemv')) {
-        for (const [wg, rows] of [[64, 4], [32, 1]]) {
+        // staged x (default) and direct x loads; two geometries
+        for (const [wg, rows, stageX] of [[64, 4, true], [32, 1, false]] as const) {
           const yb = storage(g, N * 4);
-          await run(g, gemv(g, m, xb, yb, { variant, wg, rows }));
+          await run(g, gemv(g, m, xb, yb, { variant, wg, rows, stageX }));
           const got = await readF32(g, yb, N);
           const tol = variant.includes('f16') ? TOL_F16_DECODE : TOL_F32;
-          expect(relMaxErr(got, want), `${variant} wg${wg} rows${rows}`).toBeLessThan(tol);
+          expect(relMaxErr(got, want), `${variant} wg${wg} rows${rows} stage ${stageX}`).toBeLessThan(tol);
           yb.destroy();
         }
       }
@@ -82,10 +83,12 @@ describe('gemv', () => {
       const want = refGemv(stored, N, K, x);
       const xb = storage(g, x);
       for (const variant of variantsFor(g, 'gemv')) {
-        const yb = storage(g, N * 4);
-        await run(g, gemv(g, m, xb, yb, { variant }));
-        expect(relMaxErr(await readF32(g, yb, N), want), variant).toBeLessThan(TOL_F32);
-        yb.destroy();
+        for (const stageX of [true, false]) {
+          const yb = storage(g, N * 4);
+          await run(g, gemv(g, m, xb, yb, { variant, stageX }));
+          expect(relMaxErr(await readF32(g, yb, N), want), `${variant} stage ${stageX}`).toBeLessThan(TOL_F32);
+          yb.destroy();
+        }
       }
       m.destroy();
       xb.destroy();

@@ -46,6 +46,7 @@ export interface Gpu {
   readonly adapterName: string;
   readonly features: GpuFeatures;
   readonly maxBindingBytes: number;
+  readonly maxWorkgroupStorage: number;
   readonly subgroupMinSize: number;
   /** true for backend=null: compiles and validates, never executes. */
   readonly nullBackend: boolean;
@@ -91,6 +92,7 @@ export async function openGpu(opts: OpenOptions = {}): Promise<Gpu | null> {
     adapterName: name || 'unknown',
     features: { f16: want.includes('shader-f16'), subgroups: want.includes('subgroups'), timestamp: want.includes('timestamp-query') },
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
+    maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
     subgroupMinSize: info.subgroupMinSize ?? 0,
     nullBackend: opts.backend === 'null',
     destroy: () => device.destroy(),

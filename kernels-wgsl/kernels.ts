@@ -129,12 +129,22 @@ export interface GemvOptions {
   readonly variant?: MatVariant;
   readonly wg?: number;
   readonly rows?: number;
+  /** Stage x through workgroup memory (default: when it fits the device's workgroup storage). */
+  readonly stageX?: boolean;
+}
+
+/** Workgroup bytes of the staged-x GEMV: x tile (9 vec4 per thread) + reduction (WG * ROWS f32). */
+export function gemvStageBytes(wg: number, rows: number): number {
+  return wg * 9 * 16 + wg * rows * 4;
 }
 
 /** y[N] = W[N,K] x[K]: one dispatch per row shard. */
 export function gemv(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, y: GPUBuffer, opts: GemvOptions = {}): Dispatch[] {
   const variant = opts.variant ?? defaultVariant(gpu, 'gemv');
-  const o: OverrideValues = { ...matOverrides(m.meta), WG: opts.wg ?? 64, ROWS: opts.rows ?? 4 };
+  const wg = opts.wg ?? 64;
+  const rows = opts.rows ?? 4;
+  const stage = opts.stageX ?? gemvStageBytes(wg, rows) <= gpu.maxWorkgroupStorage;
+  const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, STAGE_X: stage, XS: stage ? wg * 9 : 1 };
   const pipe = kernelPipeline(gpu, 'gemv', variant, o);
   return m.shards.map((s) => {
     const grid = gridOf('gemv', { rows: s.rows }, o);

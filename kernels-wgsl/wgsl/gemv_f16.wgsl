@@ -14,6 +14,12 @@ override HAS_ZEROS: bool = false; // asymmetric int4: per-group 4-bit zeros (els
 override WG: u32 = 64u;           // threads per workgroup, a power of two
 override ROWS: u32 = 4u;          // rows per workgroup, at most MAX_ROWS
 override RED: u32 = WG * ROWS;
+// STAGE_X: the x values of WG consecutive chunks are staged through workgroup memory by coalesced
+// loads, one padding vec4 after every 8 so that each thread's vec4 reads are bank-conflict free
+// (thread t reads slots 9t..9t+7 for int4). Without it each thread reads its own 32 floats of x
+// straight from memory, strided across threads. XS = WG * 9 when staging (int4 worst case), else 1.
+override STAGE_X: bool = true;
+override XS: u32 = WG * 9u;
 
 const MAX_ROWS: u32 = 8u;
 
@@ -34,6 +40,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 var<workgroup> red: array<f32, RED>;
+var<workgroup> xsh: array<vec4<f32>, XS>;
 
 fn chunkValues() -> u32 {
   switch KIND {
@@ -97,25 +104,58 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let r0 = (wid.x + wid.y * p.gridX) * ROWS;
   let CH = chunkValues();
   var acc: array<f32, MAX_ROWS>;
-  for (var c = t; c < p.chunksPerRow; c += WG) {
-    let k0 = c * CH;
-    let full = k0 + CH <= p.K;
-    var xs: array<vec4<f32>, 8>;
-    for (var j = 0u; j < CH / 4u; j++) { xs[j] = x4(k0 + 4u * j, full); }
-    for (var r = 0u; r < ROWS; r++) {
-      let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
-      var scale = 1.0h;
-      var zero = 8.0h;
-      if (KIND == 0u) {
-        let gi = row * p.groupsPerRow + k0 / GROUP;
-        scale = scaleAtH(gi);
-        zero = f16(zeroAt(gi));
-      } else if (KIND == 1u) {
-        scale = scaleAtH(row);
+  let V = CH / 4u; // vec4 of x per chunk
+  if (STAGE_X) {
+    for (var tile = 0u; tile < p.chunksPerRow; tile += WG) {
+      let kt = tile * CH;
+      for (var s = t; s < WG * V; s += WG) {
+        let k = kt + 4u * s;
+        xsh[s + s / 8u] = x4(k, k + 4u <= p.K);
       }
-      acc[r] += chunkDot(w[row * p.chunksPerRow + c], xs, zero, scale);
+      workgroupBarrier();
+      let c = tile + t;
+      if (c < p.chunksPerRow) {
+        let k0 = c * CH;
+        var xs: array<vec4<f32>, 8>;
+        for (var j = 0u; j < V; j++) { let s = t * V + j; xs[j] = xsh[s + s / 8u]; }
+        for (var r = 0u; r < ROWS; r++) {
+          let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
+          var scale = 1.0h;
+          var zero = 8.0h;
+          if (KIND == 0u) {
+            let gi = row * p.groupsPerRow + k0 / GROUP;
+            scale = scaleAtH(gi);
+            zero = f16(zeroAt(gi));
+          } else if (KIND == 1u) {
+            scale = scaleAtH(row);
+          }
+          acc[r] += chunkDot(w[row * p.chunksPerRow + c], xs, zero, scale);
+        }
+      }
+      workgroupBarrier();
+    }
+  } else {
+    for (var c = t; c < p.chunksPerRow; c += WG) {
+      let k0 = c * CH;
+      let full = k0 + CH <= p.K;
+      var xs: array<vec4<f32>, 8>;
+      for (var j = 0u; j < V; j++) { xs[j] = x4(k0 + 4u * j, full); }
+      for (var r = 0u; r < ROWS; r++) {
+        let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
+        var scale = 1.0h;
+        var zero = 8.0h;
+        if (KIND == 0u) {
+          let gi = row * p.groupsPerRow + k0 / GROUP;
+          scale = scaleAtH(gi);
+          zero = f16(zeroAt(gi));
+        } else if (KIND == 1u) {
+          scale = scaleAtH(row);
+        }
+        acc[r] += chunkDot(w[row * p.chunksPerRow + c], xs, zero, scale);
+      }
     }
   }
+
   for (var r = 0u; r < ROWS; r++) { red[r * WG + t] = acc[r]; }
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
