@@ -220,9 +220,6 @@ LK_INLINE void q_block_acc(int32x4_t r03, int32x4_t r47, float32x4_t d0, float32
 }
 
 /* ---- plain NEON (armv8-a): SMULL/SMLAL into int16, pairwise widen ---- */
-LK_INLINE int32x4_t hsum4_s16(int16x8_t a, int16x8_t b, int16x8_t c, int16x8_t d) {
-  return vpaddq_s32(vpaddq_s32(vpaddlq_s16(a), vpaddlq_s16(b)), vpaddq_s32(vpaddlq_s16(c), vpaddlq_s16(d)));
-}
 
 LK_INLINE void q4_smull_tile(const lk_matrix *w, const uint8_t *panel, lk_act a, int t0, const int T, int nb, float *y, int n0,
                         const int SYM, const int F16, const int BPG) {
