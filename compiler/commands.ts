@@ -32,7 +32,7 @@ export interface BuildCliOptions extends QuantCliOptions, CommonOptions {
 export type Print = (text: string) => void;
 
 function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOptions {
-  const calibration = o.calibrationFile === 'self' ? 'self' : o.calibrationFile ? loadTokenIds(o.calibrationFile) : null;
+  const calibration = o.calibrationFile === 'self' || o.calibrationFile === 'auto' ? o.calibrationFile : o.calibrationFile ? loadTokenIds(o.calibrationFile) : undefined;
   const quant = makeQuantConfig({ ...o, calibration });
   const targetOptions: Record<string, string> = {};
   if (o.onnxOps) targetOptions['onnxOps'] = o.onnxOps;

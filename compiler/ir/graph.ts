@@ -13,6 +13,8 @@ export type WeightSource =
   | { readonly kind: 'concat_rows'; readonly parts: readonly WeightSource[] }
   /** A source with each column k multiplied by colScale[k] (activation-aware scaling folded in). */
   | { readonly kind: 'scale_cols'; readonly base: WeightSource; readonly colScale: Float32Array }
+  /** A source [N, K] with each row n multiplied by rowScale[n] (up_proj rows divided by AWQ scales). */
+  | { readonly kind: 'scale_rows'; readonly base: WeightSource; readonly rowScale: Float32Array }
   /** A source with every element multiplied by elemScale[i] (norm weights divided by AWQ scales). */
   | { readonly kind: 'scale_elems'; readonly base: WeightSource; readonly elemScale: Float32Array }
   /** Numbers computed by the compiler (RoPE tables, transformed weights). */

@@ -35,6 +35,13 @@ export function materialize(src: WeightSource, reader: TensorReader): Float32Arr
       for (let i = 0; i < base.length; i++) out[i] = base[i] * src.colScale[i % k];
       return out;
     }
+    case 'scale_rows': {
+      const base = materialize(src.base, reader);
+      const k = base.length / src.rowScale.length;
+      const out = new Float32Array(base.length);
+      for (let i = 0; i < base.length; i++) out[i] = base[i] * src.rowScale[Math.floor(i / k)];
+      return out;
+    }
     case 'scale_elems': {
       const base = materialize(src.base, reader);
       const out = new Float32Array(base.length);

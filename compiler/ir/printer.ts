@@ -12,6 +12,8 @@ function sourceText(s: WeightSource): string {
       return `concat_rows(${s.parts.map(sourceText).join(', ')})`;
     case 'scale_cols':
       return `scale_cols(${sourceText(s.base)})`;
+    case 'scale_rows':
+      return `scale_rows(${sourceText(s.base)})`;
     case 'scale_elems':
       return `scale_elems(${sourceText(s.base)})`;
     case 'constant':

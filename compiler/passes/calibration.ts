@@ -15,25 +15,49 @@ export function matmulInputKey(node: AnyNode): number | null {
   return null;
 }
 
-/** Accumulates H for every activation key in `keys`, over all sequences (prefill each). */
-export function collectHessians(graph: Graph, reader: TensorReader, sequences: readonly (readonly number[])[], keys: ReadonlyMap<number, number>): Map<number, HessianAccumulator> {
-  const acc = new Map<number, HessianAccumulator>();
-  for (const [key, K] of keys) acc.set(key, new HessianAccumulator(K));
+export interface ActivationStats {
+  /** H = sum x x^T over every calibration token, plus per-channel mean |x|. */
+  readonly hessian: HessianAccumulator;
+  /** The first rows of x seen (row-major [rows, K]), for AWQ's output-error objective. */
+  readonly samples: Float32Array;
+  readonly sampleRows: number;
+}
+
+/**
+ * Runs every sequence through the interpreter (one prefill each) and accumulates statistics of
+ * each activation in `keys` (value id -> K), keeping up to `maxSampleRows` raw rows of each.
+ */
+export function collectStats(
+  graph: Graph,
+  reader: TensorReader,
+  sequences: readonly (readonly number[])[],
+  keys: ReadonlyMap<number, number>,
+  maxSampleRows = 0,
+): Map<number, ActivationStats> {
+  const acc = new Map<number, { hessian: HessianAccumulator; samples: Float32Array; rows: number }>();
+  for (const [key, K] of keys) acc.set(key, { hessian: new HessianAccumulator(K), samples: new Float32Array(maxSampleRows * K), rows: 0 });
   const model = new ReferenceModel(graph, reader);
   for (const seq of sequences) {
     new KvSession(model).prefill(seq, 0, (node, inputs) => {
       const key = matmulInputKey(node);
-      const h = key === null ? undefined : acc.get(key);
-      if (!h) return;
+      const a = key === null ? undefined : acc.get(key);
+      if (!a) return;
       const x = inputs[0];
       const [S, K] = x.shape;
       let rows = x.data as Float32Array;
       // rms_norm_linear multiplies the normalized input: recompute it as the op does.
       if (node.op === 'rms_norm_linear') rows = rmsNorm(rows, inputs[1].data as Float32Array, S, K, node.attrs.eps);
-      h.addRows(rows, S, K);
+      a.hessian.addRows(rows, S, K);
+      const take = Math.min(S, maxSampleRows - a.rows);
+      if (take > 0) {
+        a.samples.set(rows.subarray(0, take * K), a.rows * K);
+        a.rows += take;
+      }
     });
   }
-  return acc;
+  const out = new Map<number, ActivationStats>();
+  for (const [key, a] of acc) out.set(key, { hessian: a.hessian, samples: a.samples.subarray(0, a.rows * a.hessian.K), sampleRows: a.rows });
+  return out;
 }
 
 /** Seeded sampling (temperature 1) from BOS: calibration text any checkpoint can provide itself. */

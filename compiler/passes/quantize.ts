@@ -1,15 +1,20 @@
 // quantize: weight-only quantization of every matmul weight (and, on request, the embedding table
 // and lm_head). Weights are materialized one at a time, quantized by the worker pool and replaced
 // by parameters whose source holds the packed bits: the oracle every target must match.
+//
+// Calibrated int4 ('gptq', 'awq') first runs the interpreter on calibration ids to collect each
+// matmul input's statistics. 'awq' then searches activation-aware column scales s for weights whose
+// input producer can absorb 1/s exactly (an RMSNorm weight, or the up rows feeding SwiGLU), folds
+// them in lazily (scale_cols / scale_elems / scale_rows sources), and runs GPTQ on the scaled
+// weights with the correspondingly scaled Hessian.
 
 import { LlamacError } from '../errors.js';
-import { nextFreeId, type AnyNode, type Graph, type Value } from '../ir/graph.js';
+import { nextFreeId, producers, usesOf, type AnyNode, type Graph, type Value, type WeightSource } from '../ir/graph.js';
 import { materialize } from '../ir/materialize.js';
-import type { QuantScheme } from '../ir/quantized.js';
+import type { QuantMethod, QuantScheme } from '../ir/quantized.js';
 import { tensorType } from '../ir/types.js';
-import { prepareGptq, QuantPool, type QuantJob } from '../quant/index.js';
-import type { HessianAccumulator } from '../quant/index.js';
-import { collectHessians, matmulInputKey, sampleCalibrationIds } from './calibration.js';
+import { awqScales, prepareGptq, QuantPool, scaleHessian, type QuantJob } from '../quant/index.js';
+import { collectStats, matmulInputKey, sampleCalibrationIds, type ActivationStats } from './calibration.js';
 import type { Pass, PassContext } from './pass.js';
 
 /** Hessians kept at once during calibration; more means several passes over the calibration set. */
@@ -17,6 +22,17 @@ const HESSIAN_BUDGET_BYTES = 4 * 2 ** 30;
 
 /** `--calibration self`: sequences sampled from the model itself (no dataset, no eval overlap). */
 export const SELF_CALIBRATION = { count: 64, length: 256 } as const;
+
+/**
+ * `--calibration auto` (the int4 default) samples calibration text from the model when the
+ * interpreter can do it quickly: parameters x sampled tokens at most this (about a minute here).
+ * Larger models fall back to the calibration-free search unless --calibration is given.
+ */
+export const AUTO_CALIBRATION_BUDGET = 2e11;
+
+/** Activation rows kept per matmul input for AWQ's output-error objective. */
+const AWQ_SAMPLE_ROWS = 1024;
+const AWQ_GRID = 20;
 
 interface Target {
   readonly value: Value;
@@ -42,7 +58,6 @@ function planTargets(g: Graph, ctx: PassContext): Target[] {
     add(w, isHead ? ctx.quant.embeddings : ctx.quant.linear, gathered.has(w.id) ? null : matmulInputKey(n));
   }
   for (const n of g.nodes) if (n.op === 'embedding') add(n.inputs[0], ctx.quant.embeddings, null);
-  // Stable order: the graph's parameter order.
   const order = new Map(g.params.map((p, i) => [p.id, i]));
   return [...seen.values()].sort((a, b) => (order.get(a.value.id) ?? 0) - (order.get(b.value.id) ?? 0));
 }
@@ -59,64 +74,185 @@ function dims(v: Value): [number, number] {
   return [N, K];
 }
 
-function job(scheme: QuantScheme, W: Float32Array, N: number, K: number, H: HessianAccumulator | undefined): QuantJob {
-  if (scheme.bits === 8) return { kind: 'int8', W, N, K, scaleDtype: scheme.scaleDtype };
-  if (scheme.method === 'q4_0') return { kind: 'q4_0', W, N, K };
-  const options = { groupSize: scheme.groupSize, symmetric: scheme.symmetric, scaleDtype: scheme.scaleDtype };
-  if (scheme.method === 'gptq') {
-    if (!H) throw new Error('internal: GPTQ without a Hessian');
-    return { kind: 'gptq', W, N, K, H: prepareGptq(H.hessian(), K), options: { ...options, method: 'search' } };
-  }
-  return { kind: 'int4', W, N, K, options: { ...options, method: scheme.method === 'rtn' ? 'rtn' : 'search' } };
+function paramCount(g: Graph): number {
+  let n = 0;
+  for (const p of g.params) n += p.type.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  return n;
 }
 
-/** Collect Hessians for the targets that need them, in batches that fit the memory budget. */
-function calibrate(g: Graph, ctx: PassContext, targets: readonly Target[]): Map<number, HessianAccumulator> {
+function calibrationIds(g: Graph, ctx: PassContext): readonly (readonly number[])[] | null {
+  const c = ctx.quant.calibration;
+  const length = Math.min(SELF_CALIBRATION.length, g.info.maxPositions);
+  if (c === 'auto') {
+    if (paramCount(g) * SELF_CALIBRATION.count * length > AUTO_CALIBRATION_BUDGET) {
+      ctx.log('calibration: model too large to self-sample in the interpreter; using the calibration-free search (pass --calibration for GPTQ/AWQ)');
+      return null;
+    }
+  } else if (c !== 'self') {
+    return c;
+  }
+  ctx.log(`calibration: sampling ${SELF_CALIBRATION.count} x ${length} tokens from the model`);
+  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length);
+}
+
+/** Where 1/s can be folded for an activation, or null when it cannot be done exactly. */
+type Fold = { readonly kind: 'norm'; readonly weight: Value } | { readonly kind: 'up_rows'; readonly weight: Value; readonly rowOffset: number };
+
+function foldFor(g: Graph, key: number, consumers: readonly AnyNode[], targetIds: ReadonlySet<number>): Fold | null {
+  const uses = usesOf(g);
+  const producer = producers(g).get(key);
+  if (!producer) return null;
+  // Every reader must be a scaled matmul, or it would see x / s.
+  if (!consumers.every((n) => n.op === 'linear' && targetIds.has(n.inputs[1].id))) return null;
+  if ((uses.get(key) ?? []).length !== consumers.length) return null;
+  const soleUse = (v: Value) => (uses.get(v.id) ?? []).length === 1;
+  if (producer.op === 'rms_norm' && soleUse(producer.inputs[1])) return { kind: 'norm', weight: producer.inputs[1] };
+  if (producer.op === 'skip_rms_norm' && producer.outputs[0].id === key && soleUse(producer.inputs[2])) return { kind: 'norm', weight: producer.inputs[2] };
+  const upLinear = (v: Value): AnyNode | undefined => {
+    const p = producers(g).get(v.id);
+    return p && p.op === 'linear' && targetIds.has(p.inputs[1].id) && soleUse(v) ? p : undefined;
+  };
+  if (producer.op === 'swiglu') {
+    const lin = upLinear(producer.inputs[0]);
+    if (lin) return { kind: 'up_rows', weight: lin.inputs[1], rowOffset: dims(lin.inputs[1])[0] / 2 };
+  }
+  if (producer.op === 'mul') {
+    const [a, b] = producer.inputs;
+    const silu = producers(g).get(a.id)?.op === 'silu' ? b : producers(g).get(b.id)?.op === 'silu' ? a : null;
+    const lin = silu ? upLinear(silu) : undefined;
+    if (lin) return { kind: 'up_rows', weight: lin.inputs[1], rowOffset: 0 };
+  }
+  return null;
+}
+
+interface Prepared {
+  /** Current (possibly scaled) source of each parameter that changed. */
+  readonly sources: Map<number, WeightSource>;
+  /** AWQ column scales per matmul input key. */
+  readonly colScales: Map<number, Float32Array>;
+}
+
+/** AWQ: choose s per foldable activation, fold 1/s into its producer, s into the weights. */
+function applyAwq(g: Graph, targets: readonly Target[], stats: ReadonlyMap<number, ActivationStats>, ctx: PassContext): Prepared {
+  const sources = new Map<number, WeightSource>();
+  const colScales = new Map<number, Float32Array>();
+  const targetIds = new Set(targets.map((t) => t.value.id));
+  const byKey = new Map<number, Target[]>();
+  for (const t of targets) if (t.actKey !== null && t.scheme.method === 'awq') byKey.set(t.actKey, [...(byKey.get(t.actKey) ?? []), t]);
+  const current = (v: Value): WeightSource => sources.get(v.id) ?? (v.param as WeightSource);
+  for (const [key, group] of byKey) {
+    const consumers = g.nodes.filter((n) => n.op === 'linear' && n.inputs[0].id === key);
+    const fold = foldFor(g, key, consumers, targetIds);
+    const st = stats.get(key);
+    if (!fold || !st) continue;
+    const K = dims(group[0].value)[1];
+    // Readers of one activation share s: search on their rows stacked.
+    const mats = group.map((t) => materialize(current(t.value), ctx.reader));
+    const W = new Float32Array(mats.reduce((n, m) => n + m.length, 0));
+    let off = 0;
+    for (const m of mats) {
+      W.set(m, off);
+      off += m.length;
+    }
+    const s = group[0].scheme;
+    const res = awqScales(W, W.length / K, K, st.hessian.meanAbs(), st.samples, {
+      groupSize: s.groupSize,
+      symmetric: s.symmetric,
+      scaleDtype: s.scaleDtype,
+      grid: AWQ_GRID,
+      maxRows: AWQ_SAMPLE_ROWS,
+      xRows: st.sampleRows,
+    });
+    if (res.alpha === 0) continue;
+    ctx.log(`awq: ${group.map((t) => t.value.name).join(', ')} alpha ${res.alpha.toFixed(2)} (output error ${res.err.toExponential(2)} vs ${res.baseErr.toExponential(2)})`);
+    const inv = res.scales.map((x) => 1 / x);
+    colScales.set(key, res.scales);
+    for (const t of group) sources.set(t.value.id, { kind: 'scale_cols', base: current(t.value), colScale: res.scales });
+    if (fold.kind === 'norm') {
+      sources.set(fold.weight.id, { kind: 'scale_elems', base: current(fold.weight), elemScale: inv });
+    } else {
+      const [N] = dims(fold.weight);
+      const rowScale = new Float32Array(N).fill(1);
+      rowScale.set(inv, fold.rowOffset);
+      sources.set(fold.weight.id, { kind: 'scale_rows', base: current(fold.weight), rowScale });
+    }
+  }
+  return { sources, colScales };
+}
+
+/** Collect statistics for the matmul inputs that need them, in batches that fit the memory budget. */
+function calibrate(g: Graph, ctx: PassContext, targets: readonly Target[], ids: readonly (readonly number[])[]): Map<number, ActivationStats> {
   const need = new Map<number, number>();
-  for (const t of targets) if (t.scheme.method === 'gptq' && t.actKey !== null) need.set(t.actKey, dims(t.value)[1]);
-  const out = new Map<number, HessianAccumulator>();
-  if (need.size === 0) return out;
-  const source = ctx.quant.calibration;
-  if (!source || source.length === 0) throw new LlamacError('--quant-method gptq: no calibration ids');
-  const calibration = source === 'self' ? sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, Math.min(SELF_CALIBRATION.length, g.info.maxPositions)) : source;
+  for (const t of targets) if ((t.scheme.method === 'gptq' || t.scheme.method === 'awq') && t.actKey !== null) need.set(t.actKey, dims(t.value)[1]);
+  const out = new Map<number, ActivationStats>();
   let batch = new Map<number, number>();
   let bytes = 0;
   const flush = () => {
     if (batch.size === 0) return;
-    ctx.log(`calibrating ${batch.size} activations on ${calibration.length} sequences`);
-    for (const [k, h] of collectHessians(g, ctx.reader, calibration, batch)) out.set(k, h);
+    ctx.log(`calibrating ${batch.size} activations on ${ids.length} sequences`);
+    for (const [k, st] of collectStats(g, ctx.reader, ids, batch, AWQ_SAMPLE_ROWS)) out.set(k, st);
     batch = new Map();
     bytes = 0;
   };
   for (const [key, K] of need) {
-    if (bytes > 0 && bytes + K * K * 8 > HESSIAN_BUDGET_BYTES) flush();
+    const cost = K * K * 8 + AWQ_SAMPLE_ROWS * K * 4;
+    if (bytes > 0 && bytes + cost > HESSIAN_BUDGET_BYTES) flush();
     batch.set(key, K);
-    bytes += K * K * 8;
+    bytes += cost;
   }
   flush();
   return out;
 }
 
+function job(scheme: QuantScheme, W: Float32Array, N: number, K: number, H: Float64Array | null): QuantJob {
+  if (scheme.bits === 8) return { kind: 'int8', W, N, K, scaleDtype: scheme.scaleDtype };
+  if (scheme.method === 'q4_0') return { kind: 'q4_0', W, N, K };
+  const options = { groupSize: scheme.groupSize, symmetric: scheme.symmetric, scaleDtype: scheme.scaleDtype };
+  if ((scheme.method === 'gptq' || scheme.method === 'awq') && H) return { kind: 'gptq', W, N, K, H: prepareGptq(H, K), options: { ...options, method: 'search' } };
+  return { kind: 'int4', W, N, K, options: { ...options, method: scheme.method === 'rtn' ? 'rtn' : 'search' } };
+}
+
 export async function quantizeGraph(g: Graph, ctx: PassContext): Promise<Graph> {
-  const targets = planTargets(g, ctx);
+  let targets = planTargets(g, ctx);
   if (targets.length === 0) return g;
-  const hessians = calibrate(g, ctx, targets);
+  const calibrated = targets.some((t) => t.actKey !== null && (t.scheme.method === 'gptq' || t.scheme.method === 'awq'));
+  const ids = calibrated ? calibrationIds(g, ctx) : null;
+  if (calibrated && !ids) {
+    // No calibration text: the same scheme with the calibration-free search.
+    const fallback = (m: QuantMethod): QuantMethod => (m === 'gptq' || m === 'awq' ? 'search' : m);
+    targets = targets.map((t) => ({ ...t, scheme: { ...t.scheme, method: fallback(t.scheme.method) } }));
+  }
+  if (ids && ids.length === 0) throw new LlamacError('--calibration: no sequences');
+  const stats = ids ? calibrate(g, ctx, targets, ids) : new Map<number, ActivationStats>();
+  const { sources, colScales } = applyAwq(g, targets, stats, ctx);
+
   const pool = new QuantPool();
   const replaced = new Map<number, Value>();
   let nextId = nextFreeId(g);
   try {
     for (const t of targets) {
       const { value: v, scheme } = t;
-      if (!v.param) continue;
+      const source = sources.get(v.id) ?? v.param;
+      if (!source) continue;
       const [N, K] = dims(v);
-      const W = materialize(v.param, ctx.reader);
+      const W = materialize(source, ctx.reader);
+      const st = t.actKey === null ? undefined : stats.get(t.actKey);
+      const s = t.actKey === null ? undefined : colScales.get(t.actKey);
+      const H = st ? (s ? scaleHessian(st.hessian.hessian(), K, s) : st.hessian.hessian()) : null;
       const t0 = performance.now();
-      const matrix = await pool.quantize(job(scheme, W, N, K, t.actKey === null ? undefined : hessians.get(t.actKey)));
+      const matrix = await pool.quantize(job(scheme, W, N, K, H));
       ctx.log(`quantized ${v.name} [${N}x${K}] in ${(performance.now() - t0).toFixed(0)} ms`);
-      replaced.set(v.id, { id: nextId++, name: v.name, type: tensorType('f32', v.type.shape, matrix.scheme), param: { kind: 'quantized', matrix, from: v.param } });
+      // The scheme records what ran (e.g. 'awq' = AWQ scaling + GPTQ).
+      const ran: QuantScheme = { ...matrix.scheme, method: scheme.method };
+      replaced.set(v.id, { id: nextId++, name: v.name, type: tensorType('f32', v.type.shape, ran), param: { kind: 'quantized', matrix: { ...matrix, scheme: ran }, from: source } });
     }
   } finally {
     await pool.close();
+  }
+  // Folded norm / up weights that are not themselves quantized keep their new dense source.
+  for (const p of g.params) {
+    const src = sources.get(p.id);
+    if (src && !replaced.has(p.id)) replaced.set(p.id, { id: nextId++, name: p.name, type: p.type, param: src });
   }
   const map = (v: Value): Value => replaced.get(v.id) ?? v;
   const nodes = g.nodes.map((n) => (n.inputs.some((v) => replaced.has(v.id)) ? { ...n, inputs: n.inputs.map(map) } : n)) as AnyNode[];
@@ -125,6 +261,6 @@ export async function quantizeGraph(g: Graph, ctx: PassContext): Promise<Graph> 
 
 export const quantizePass: Pass = {
   name: 'quantize',
-  description: 'weight-only int8/int4/q4_0 quantization (search or GPTQ), embeddings and lm_head per --quant-embeddings',
+  description: 'weight-only int8/int4/q4_0 (search, GPTQ, AWQ+GPTQ on calibration ids), embeddings and lm_head per --quant-embeddings',
   run: quantizeGraph,
 };

@@ -191,6 +191,7 @@ function sourceText(s: WeightSource): string {
     case 'concat_rows':
       return `concat(${s.parts.map(sourceText).join(',')})`;
     case 'scale_cols':
+    case 'scale_rows':
     case 'scale_elems':
       return `${s.kind}(${sourceText(s.base)})`;
     case 'constant':
