@@ -30,6 +30,10 @@ function int4Embedding(cx: LowerCtx, table: Value, m: QuantizedMatrix, ids: stri
   const zero = g.op('Unsqueeze', [g.op('Cast', [g.op('Gather', [r.zeros, ids], `${out}_z8`, { axis: 0 })], `${out}_zf`, { to: DT.float }), last], `${out}_z`);
   const scale = g.op('Unsqueeze', [g.op('Gather', [r.scales, ids], `${out}_s2`, { axis: 0 }), last], `${out}_s`);
   const deq = g.op('Mul', [g.op('Sub', [q, zero], `${out}_qz`), scale], `${out}_deq`);
+  if (nG * G === m.cols) {
+    g.node('Reshape', [deq, g.int64([0, 0, m.cols])], [out]);
+    return;
+  }
   const flat = g.op('Reshape', [deq, g.int64([0, 0, nG * G])], `${out}_padded`);
   sliceWidth(cx, flat, nG * G, m.cols, out);
 }

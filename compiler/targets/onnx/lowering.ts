@@ -39,10 +39,7 @@ export function denseEmbedding(cx: LowerCtx, table: Value, ids: string, out: str
 
 /** Drops the padding columns a blocked layout adds when the width is not a whole number of blocks. */
 export function sliceWidth(cx: LowerCtx, x: string, have: number, want: number, out: string): void {
-  if (have === want) {
-    cx.g.node('Identity', [x], [out]);
-    return;
-  }
+  if (have === want) throw new Error('internal: nothing to slice');
   cx.g.node('Slice', [x, cx.g.int64([0]), cx.g.int64([want]), cx.g.int64([-1])], [out]);
 }
 

@@ -52,7 +52,8 @@ describe.each(['ort', 'standard'])('onnx %s ops on the fused pipeline', (ops) =>
   });
 
   it.each(['llama32-tiny', 'stories260K'])('%s: fused int4 with int4 embeddings matches the interpreter', async (fixture) => {
-    const quant = makeQuantConfig({ quant: 'int4', quantEmbeddings: 'int4' });
+    // RTN keeps the test fast; the target runs whatever bits the pass chose, the method does not matter here.
+    const quant = makeQuantConfig({ quant: 'int4', method: 'rtn', quantEmbeddings: 'int4' });
     const { graph, ck } = await build(fixture, quant);
     expect(graph.params.some((p) => p.param?.kind === 'quantized' && graph.nodes.some((n) => n.op === 'embedding' && n.inputs[0].id === p.id))).toBe(true);
     const ctx = compileContext(ck, { onnxOps: ops }, quant);
