@@ -72,11 +72,14 @@ describe('gemv', () => {
       expect(m.shards.length).toBeGreaterThan(1);
       const xb = storage(g, x);
       // Each pipeline is an LLVM compile on lavapipe (seconds, cold), so the grid is lean: every
-      // scheme on the default variant and geometry; the other variants on int4 g32 sym f16; the
-      // direct-x path with another geometry on one int4 and one int8 scheme.
+      // scheme on the default variant and geometry; the other variants on int4 g32 sym f16; both
+      // x paths with other geometries on one int4 and one int8 scheme.
       const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean }[] = [{ variant: defaultVariant(g, 'gemv') }];
       if (name === 'int4 g32 sym f16') for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant) configs.push({ variant: v });
-      if (name === 'int4 g128 asym f32' || name === 'int8 f16') configs.push({ variant: defaultVariant(g, 'gemv'), wg: 32, rows: 1, stageX: false });
+      if (name === 'int4 g128 asym f32' || name === 'int8 f16') {
+        // both x paths explicitly (the default differs between CPU and GPU adapters)
+        configs.push({ variant: defaultVariant(g, 'gemv'), wg: 32, rows: 1, stageX: false }, { variant: defaultVariant(g, 'gemv'), wg: 32, rows: 2, stageX: true });
+      }
       for (const c of configs) {
         const yb = storage(g, N * 4);
         await run(g, gemv(g, m, xb, yb, c));

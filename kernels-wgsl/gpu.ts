@@ -48,6 +48,8 @@ export interface Gpu {
   readonly maxBindingBytes: number;
   readonly maxWorkgroupStorage: number;
   readonly subgroupMinSize: number;
+  /** A software (CPU) adapter such as lavapipe: kernels pick CPU-friendly defaults. */
+  readonly cpu: boolean;
   /** true for backend=null: compiles and validates, never executes. */
   readonly nullBackend: boolean;
   destroy(): void;
@@ -94,6 +96,7 @@ export async function openGpu(opts: OpenOptions = {}): Promise<Gpu | null> {
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
     subgroupMinSize: info.subgroupMinSize ?? 0,
+    cpu: /llvmpipe|lavapipe|swiftshader/i.test(name),
     nullBackend: opts.backend === 'null',
     destroy: () => device.destroy(),
   };
