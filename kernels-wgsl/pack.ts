@@ -55,6 +55,18 @@ function shardRows(rows: number, bytesPerRow: number, maxBindingBytes: number): 
   return fit >= 64 ? fit - (fit % 64) : fit;
 }
 
+/** Rows per shard for a matrix of this kind and shape under a per-binding byte limit. */
+export function shardPlan(kind: WeightKind, rows: number, cols: number, groupSize: number, scaleF16: boolean, maxBindingBytes: number): number[] {
+  const CH = CHUNK_VALUES[kind];
+  const paddedK = kind === 'int4' ? Math.ceil(cols / groupSize) * groupSize : Math.ceil(cols / CH) * CH;
+  const dataRowBytes = (paddedK / CH) * 16;
+  const groups = kind === 'int4' ? paddedK / groupSize : kind === 'int8' ? 1 : 0;
+  const per = shardRows(rows, Math.max(dataRowBytes, groups * (scaleF16 ? 2 : 4)), maxBindingBytes);
+  const out: number[] = [];
+  for (let r = 0; r < rows; r += per) out.push(Math.min(per, rows - r));
+  return out;
+}
+
 function packScales(src: Float32Array, f16: boolean): Uint32Array {
   if (!f16) return new Uint32Array(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength));
   const out = new Uint32Array(Math.ceil(src.length / 2));
