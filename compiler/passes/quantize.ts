@@ -208,7 +208,7 @@ function job(scheme: QuantScheme, W: Float32Array, N: number, K: number, H: Floa
   if (scheme.bits === 8) return { kind: 'int8', W, N, K, scaleDtype: scheme.scaleDtype };
   if (scheme.method === 'q4_0') return { kind: 'q4_0', W, N, K };
   const options = { groupSize: scheme.groupSize, symmetric: scheme.symmetric, scaleDtype: scheme.scaleDtype };
-  if ((scheme.method === 'gptq' || scheme.method === 'awq') && H) return { kind: 'gptq', W, N, K, H: prepareGptq(H, K), options: { ...options, method: 'search' } };
+  if ((scheme.method === 'gptq' || scheme.method === 'awq') && H) return { kind: 'gptq', W, N, K, H: prepareGptq(H, K, { refit: true }), options: { ...options, method: 'search' } };
   return { kind: 'int4', W, N, K, options: { ...options, method: scheme.method === 'rtn' ? 'rtn' : 'search' } };
 }
 
