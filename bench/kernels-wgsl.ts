@@ -81,6 +81,7 @@ interface Config {
   wg: number;
   rows: number;
   stageX?: boolean;
+  magic?: boolean;
 }
 
 function candidates(gpu: Gpu, cpu: boolean): Config[] {
@@ -107,10 +108,12 @@ function candidates(gpu: Gpu, cpu: boolean): Config[] {
   for (const variant of vs) for (const [wg, rows] of geo) out.push({ variant, wg, rows });
   // the kernel's other x path (CPU default: direct loads; GPU default: staged), for comparison
   for (const variant of vs) out.push({ variant, wg: cpu ? 16 : 128, rows: cpu ? 8 : 4, stageX: cpu });
+  // plain int->float conversions instead of the 2^23 trick, for comparison
+  for (const variant of vs) out.push({ variant, wg: cpu ? 16 : 64, rows: cpu ? 8 : 4, magic: false });
   return out;
 }
 
-const label = (c: Config): string => `${c.variant} wg${c.wg} rows${c.rows}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}`;
+const label = (c: Config): string => `${c.variant} wg${c.wg} rows${c.rows}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
 
 interface Ours {
   gbps: number;
@@ -127,7 +130,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   for (let c = 0; c < copies; c++) mats.push(uploadMatrix(gpu, packed));
   const xb = storage(gpu, x);
   const ys = mats.map(() => storage(gpu, q.rows * 4));
-  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], { variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX }));
+  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], { variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic }));
   let best: { c: Config; t: number } | null = null;
   for (const c of candidates(gpu, cpu)) {
     const t = (await measure(gpu, build(c), cpu ? 0.15 : 0.05)) / copies;

@@ -73,12 +73,13 @@ describe('gemv', () => {
       const xb = storage(g, x);
       // Each pipeline is an LLVM compile on lavapipe (seconds, cold), so the grid is lean: every
       // scheme on the default variant and geometry; the other variants on int4 g32 sym f16; both
-      // x paths with other geometries on one int4 and one int8 scheme.
-      const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean }[] = [{ variant: defaultVariant(g, 'gemv') }];
+      // x paths and both int->float paths with other geometries on one int4 and one int8 scheme.
+      const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean; magic?: boolean }[] = [{ variant: defaultVariant(g, 'gemv') }];
       if (name === 'int4 g32 sym f16') for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant) configs.push({ variant: v });
       if (name === 'int4 g128 asym f32' || name === 'int8 f16') {
         // both x paths explicitly (the default differs between CPU and GPU adapters)
-        configs.push({ variant: defaultVariant(g, 'gemv'), wg: 32, rows: 1, stageX: false }, { variant: defaultVariant(g, 'gemv'), wg: 32, rows: 2, stageX: true });
+        // and the plain int->float conversion instead of the 2^23 trick
+        configs.push({ variant: defaultVariant(g, 'gemv'), wg: 32, rows: 1, stageX: false, magic: false }, { variant: defaultVariant(g, 'gemv'), wg: 32, rows: 2, stageX: true });
       }
       for (const c of configs) {
         const yb = storage(g, N * 4);

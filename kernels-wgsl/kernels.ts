@@ -135,6 +135,8 @@ export interface GemvOptions {
    * more than the strided loads (lavapipe: direct wins).
    */
   readonly stageX?: boolean;
+  /** Integer-to-float by the 2^23 mantissa trick (default true; false: plain conversions). */
+  readonly magic?: boolean;
 }
 
 /** Workgroup bytes of the staged-x GEMV: x tile (9 vec4 per thread) + reduction (WG * ROWS f32). */
@@ -149,6 +151,8 @@ export function gemv(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, y: GPUBuffer, opts: G
   const rows = opts.rows ?? 4;
   const stage = opts.stageX ?? (!gpu.cpu && gemvStageBytes(wg, rows) <= gpu.maxWorkgroupStorage);
   const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, STAGE_X: stage, XS: stage ? wg * 9 : 1 };
+  // the f16 variants decode in f16 and have no MAGIC override
+  if (!variant.includes('f16')) o.MAGIC = opts.magic ?? true;
   const pipe = kernelPipeline(gpu, 'gemv', variant, o);
   return m.shards.map((s) => {
     const grid = gridOf('gemv', { rows: s.rows }, o);

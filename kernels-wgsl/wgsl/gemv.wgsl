@@ -15,6 +15,9 @@ override RED: u32 = WG * ROWS;
 // (thread t reads slots 9t..9t+7 for int4). Without it each thread reads its own 32 floats of x
 // straight from memory, strided across threads. XS = WG * 9 when staging (int4 worst case), else 1.
 override STAGE_X: bool = true;
+// MAGIC: integers become floats by OR-ing them into the mantissa of 2^23 and subtracting
+// (2^23 + offset) — exact, and a logic op + add instead of an int->float conversion per weight.
+override MAGIC: bool = true;
 override XS: u32 = WG * 9u;
 
 const MAX_ROWS: u32 = 8u;
@@ -68,13 +71,20 @@ fn x4(k: u32, full: bool) -> vec4<f32> {
   return vec4<f32>(xAt(k), xAt(k + 1u), xAt(k + 2u), xAt(k + 3u));
 }
 
-fn nibblesLo(word: u32) -> vec4<f32> {
-  return vec4<f32>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u));
-}
-fn nibblesHi(word: u32) -> vec4<f32> {
-  return vec4<f32>((vec4<u32>(word) >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u));
+const TWO23: f32 = 8388608.0;
+
+// 4 nibbles as floats; with MAGIC they come back offset by 2^23 (callers fold it into the zero).
+fn nibbles(word: u32, shifts: vec4<u32>) -> vec4<f32> {
+  let q = (vec4<u32>(word) >> shifts) & vec4<u32>(15u);
+  if (MAGIC) { return bitcast<vec4<f32>>(q | vec4<u32>(0x4B000000u)); }
+  return vec4<f32>(q);
 }
 fn bytesI8(word: u32) -> vec4<f32> {
+  if (MAGIC) {
+    // (q + 128) | 2^23 bits, minus 2^23 + 128
+    let b = ((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(255u)) ^ vec4<u32>(128u);
+    return bitcast<vec4<f32>>(b | vec4<u32>(0x4B000000u)) - (TWO23 + 128.0);
+  }
   return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
 }
 
@@ -82,8 +92,10 @@ fn bytesI8(word: u32) -> vec4<f32> {
 fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
   var s = 0.0;
   if (KIND == 0u) {
+    let z = select(zero, zero + TWO23, MAGIC);
     for (var j = 0u; j < 4u; j++) {
-      s += dot(nibblesLo(wv[j]) - zero, xs[2u * j]) + dot(nibblesHi(wv[j]) - zero, xs[2u * j + 1u]);
+      s += dot(nibbles(wv[j], vec4<u32>(0u, 8u, 16u, 24u)) - z, xs[2u * j])
+         + dot(nibbles(wv[j], vec4<u32>(4u, 12u, 20u, 28u)) - z, xs[2u * j + 1u]);
     }
   } else if (KIND == 1u) {
     for (var j = 0u; j < 4u; j++) { s += dot(bytesI8(wv[j]), xs[j]); }
