@@ -228,15 +228,35 @@ export function decodeSplits(S: number, maxSplits = 32): { splits: number; split
   return { splits, splitLen };
 }
 
+export interface DecodeScratch {
+  readonly partO: GPUBuffer; // >= splits * Hq * D f32
+  readonly partML: GPUBuffer; // >= splits * Hq * 2 f32
+}
+
+/** Scratch for attentionDecode at up to maxSplits splits (reuse it across tokens). */
+export function decodeScratch(gpu: Gpu, a: AttnShape, maxSplits = 32): DecodeScratch {
+  return { partO: storage(gpu, maxSplits * a.Hq * a.D * 4), partML: storage(gpu, maxSplits * a.Hq * 2 * 4) };
+}
+
 /**
  * Decode attention over the first S tokens of the KV caches kc, vc [capacity, Hkv, D] for
- * q [Hq, D]: split-K partials, then a combine. `part*` are scratch buffers sized by decodeSplits.
+ * q [Hq, D]: split-K partials into `scratch`, then a combine into out [Hq, D].
  */
-export function attentionDecode(gpu: Gpu, a: AttnShape, S: number, q: GPUBuffer, kc: GPUBuffer, vc: GPUBuffer, out: GPUBuffer, maxSplits = 32): Dispatch[] {
+export function attentionDecode(
+  gpu: Gpu,
+  a: AttnShape,
+  S: number,
+  q: GPUBuffer,
+  kc: GPUBuffer,
+  vc: GPUBuffer,
+  out: GPUBuffer,
+  scratch: DecodeScratch,
+  maxSplits = 32,
+): Dispatch[] {
   if (a.D > 256) throw new Error('kernels-wgsl: head dim > 256');
   const { splits, splitLen } = decodeSplits(S, maxSplits);
-  const partO = storage(gpu, splits * a.Hq * a.D * 4);
-  const partML = storage(gpu, splits * a.Hq * 2 * 4);
+  if (scratch.partML.size < splits * a.Hq * 2 * 4 || scratch.partO.size < splits * a.Hq * a.D * 4) throw new Error('kernels-wgsl: decode scratch too small');
+  const { partO, partML } = scratch;
   const p1 = simple(gpu, 'attn_decode', { splits, heads: a.Hq }, () => [S, a.Hq, a.Hkv, a.D, splitLen, { f: a.scale }], [q, kc, vc, partO, partML]);
   const p2 = simple(gpu, 'attn_combine', { heads: a.Hq }, () => [a.Hq, a.D, splits], [partO, partML, out]);
   return [p1, p2];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToF16 } from '../compiler/ir/half.js';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readF32, readU32, run, storage, type Gpu } from './gpu.js';
-import { add, argmax, attentionDecode, attentionPrefill, decodeSplits, embed, gemm, rmsnorm, rope, softmax, swiglu, uploadMatrix, variantsFor } from './kernels.js';
+import { add, argmax, attentionDecode, attentionPrefill, decodeScratch, decodeSplits, embed, gemm, rmsnorm, rope, softmax, swiglu, uploadMatrix, variantsFor } from './kernels.js';
 import { packFloat, packQuantized, type PackedMatrix } from './pack.js';
 import {
   dequantized,
@@ -204,7 +204,7 @@ describe('attention', () => {
       const k = randomF32(r, cap * Hkv * D);
       const v = randomF32(r, cap * Hkv * D);
       const out = storage(g, Hq * D * 4);
-      await run(g, attentionDecode(g, shape, S, storage(g, q), storage(g, k), storage(g, v), out));
+      await run(g, attentionDecode(g, shape, S, storage(g, q), storage(g, k), storage(g, v), out, decodeScratch(g, shape)));
       const want = refAttention(q, k.subarray(0, S * Hkv * D), v.subarray(0, S * Hkv * D), 1, S, Hq, Hkv, D, shape.scale);
       expect(relMaxErr(await readF32(g, out, Hq * D), want)).toBeLessThan(TOL_F32);
     });
