@@ -122,6 +122,12 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
 
 export async function evalCommand(model: string, o: BuildCliOptions & { ids: string; maxLen?: number }, print: Print, err: Print): Promise<PerplexityResult> {
   const sequences = loadTokenIds(o.ids);
+  if (o.calibrationFile && o.calibrationFile !== 'self' && o.calibrationFile !== 'auto') {
+    // Calibrating on the text being scored would flatter the result.
+    const evalSet = new Set(sequences.map((s) => s.join(',')));
+    const overlap = loadTokenIds(o.calibrationFile).findIndex((s) => evalSet.has(s.join(',')));
+    if (overlap >= 0) throw new LlamacError(`--calibration: ${o.calibrationFile} sequence ${overlap} is also in the evaluation set ${o.ids}`);
+  }
   const loaded = await loadModel(model, o);
   const built = await buildForTarget(loaded, buildOptions(o, print, err));
   const maxLen = o.maxLen ?? loaded.checkpoint.config.maxPositions;
