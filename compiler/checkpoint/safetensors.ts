@@ -134,6 +134,14 @@ function firstNonFinite(dtype: StorageDType, bytes: Uint8Array): number {
   return -1;
 }
 
+let scratch = new Uint8Array(0);
+
+/** A reused, 8-byte aligned read buffer: reading a checkpoint allocates only the float32 results. */
+function scratchBytes(n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  return scratch.subarray(0, n);
+}
+
 /**
  * Read rows [rowStart, rowStart+rowCount) of a tensor (a 1-D tensor is one row) as float32,
  * checking for NaN/Inf. Reads only those bytes.
@@ -144,8 +152,7 @@ export function readTensorRows(ref: TensorRef, rowStart: number, rowCount: numbe
   if (rowStart < 0 || rowStart + rowCount > rows) throw new Error(`row range ${rowStart}+${rowCount} outside tensor '${ref.name}' with ${rows} rows`);
   const esize = DTYPE_BYTES[ref.dtype];
   const out = new Float32Array(rowLen * rowCount);
-  // f32 data must be 4-byte aligned to view it; read into a fresh buffer.
-  const bytes = new Uint8Array(out.length * esize);
+  const bytes = scratchBytes(out.length * esize);
   const fd = openSync(ref.file, 'r');
   try {
     readExactly(fd, bytes, ref.offset + rowStart * rowLen * esize);
