@@ -31,6 +31,7 @@ interface RawBuildOpts {
   calibration?: string;
   fuse: boolean;
   onnxOps?: string;
+  onnxAccuracyLevel?: string;
   dumpIrAfter?: string;
   revision?: string;
   json?: boolean;
@@ -50,6 +51,7 @@ function addBuildOptions(cmd: Command, defaultTarget: string): Command {
     .option('--calibration <ids.json|self|auto>', "int4 calibration token ids ({\"stories\": [[...]]}), 'self' to sample them from the model, 'auto' (default) to sample when cheap; never the evaluation set")
     .option('--no-fuse', 'skip the fusion passes (quantization still runs)')
     .option('--onnx-ops <flavour>', 'onnx target: ort (contrib ops) | standard (ai.onnx only)')
+    .option('--onnx-accuracy-level <n>', 'onnx target: MatMulNBits accuracy_level 0..4 (0 = float32 compute, matches the interpreter; 4 = int8 activations, faster)')
     .option('--dump-ir-after <pass>', "print the IR after a pass ('all' for every pass)")
     .option('--revision <rev>', 'Hub revision for Hub ids', 'main')
     .option('--json', 'print one JSON object')
@@ -68,6 +70,7 @@ function toBuild(o: RawBuildOpts): BuildCliOptions {
     calibrationFile: o.calibration,
     fuse: o.fuse,
     onnxOps: o.onnxOps,
+    onnxAccuracyLevel: o.onnxAccuracyLevel,
     dumpIrAfter: o.dumpIrAfter,
     revision: o.revision,
     json: o.json,

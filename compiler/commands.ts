@@ -26,6 +26,7 @@ export interface BuildCliOptions extends QuantCliOptions, CommonOptions {
   readonly fuse: boolean;
   readonly calibrationFile?: string;
   readonly onnxOps?: string;
+  readonly onnxAccuracyLevel?: string;
   readonly dumpIrAfter?: string;
 }
 
@@ -36,6 +37,7 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
   const quant = makeQuantConfig({ ...o, calibration });
   const targetOptions: Record<string, string> = {};
   if (o.onnxOps) targetOptions['onnxOps'] = o.onnxOps;
+  if (o.onnxAccuracyLevel) targetOptions['onnxAccuracyLevel'] = o.onnxAccuracyLevel;
   const recorded: Record<string, string | number | boolean> = { target: o.target, quant: o.quant, fuse: o.fuse };
   if (o.groupSize !== undefined) recorded['groupSize'] = o.groupSize;
   if (o.symmetric !== undefined) recorded['symmetric'] = o.symmetric;
@@ -44,6 +46,7 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
   if (o.quantEmbeddings) recorded['quantEmbeddings'] = o.quantEmbeddings;
   if (o.calibrationFile) recorded['calibration'] = o.calibrationFile;
   if (o.onnxOps) recorded['onnxOps'] = o.onnxOps;
+  if (o.onnxAccuracyLevel) recorded['onnxAccuracyLevel'] = o.onnxAccuracyLevel;
   return {
     target: o.target,
     quant,
