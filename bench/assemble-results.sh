@@ -1,0 +1,23 @@
+#!/bin/sh
+# bench/RESULTS.md is assembled from one section per area (bench/results/*.md), each written by the
+# benchmark's owner; rerun this after updating a section.
+set -eu
+cd "$(dirname "$0")"
+{
+  echo '# llamac benchmark results'
+  echo
+  echo 'What was measured, how to rerun it, and the numbers. Ratios are measured side by side in one run;'
+  echo 'the development machines are shared 2-core boxes, so absolute times move between runs.'
+  echo 'Performance targets live here, never in timed tests.'
+  echo
+  echo '| area | command | section |'
+  echo '|---|---|---|'
+  echo '| importer, quantization | `npm run bench:import`, `npm run bench:quant`, `llamac compile ... --quant int4` | [compiler](#importer-reading-the-1b-shaped-checkpoint) |'
+  echo '| ONNX target | `npm run bench:onnx` | [onnx](#onnx-target-onnxruntime-node-cpu-1b-shaped-synthetic-checkpoint-int4) |'
+  echo '| NEON kernels | `npm run bench:kernels-arm -- --json` | [kernels-arm](#kernels-arm-arm-neon-kernels-instructions-per-weight-under-qemu) |'
+  echo '| WGSL kernels | `npm run -s bench:kernels-wgsl -- --json` | [kernels-wgsl](#kernels-wgsl-gemv-bandwidth-webgpu-via-dawn) |'
+  for f in compiler onnx kernels-arm kernels-wgsl; do
+    echo
+    sed 's/^# /## /' "results/$f.md"
+  done
+} > RESULTS.md
