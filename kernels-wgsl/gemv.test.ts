@@ -80,6 +80,9 @@ describe('gemv', () => {
         // both x paths explicitly (the default differs between CPU and GPU adapters)
         // and the plain int->float conversion instead of the 2^23 trick
         configs.push({ variant: defaultVariant(g, 'gemv'), wg: 32, rows: 1, stageX: false, magic: false }, { variant: defaultVariant(g, 'gemv'), wg: 32, rows: 2, stageX: true });
+        // staged x over several K tiles (chunksPerRow > WG, ragged last tile), weights prefetched
+        // per tile before the x barrier, on both reductions
+        configs.push({ variant: 'base', wg: 4, rows: 3, stageX: true }, { variant: defaultVariant(g, 'gemv'), wg: 8, rows: 3, stageX: true });
       }
       for (const c of configs) {
         const yb = storage(g, N * 4);

@@ -117,29 +117,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (STAGE_X) {
     for (var tile = 0u; tile < p.chunksPerRow; tile += WG) {
       let kt = tile * CH;
+      let c = tile + t;
+      let has = c < p.chunksPerRow;
+      let k0 = c * CH;
+      // This tile's weights, scales and zeros are loaded BEFORE x is staged, so their memory
+      // latency overlaps the x loads and the barrier instead of following them.
+      var wv: array<vec4<u32>, MAX_ROWS>;
+      var scl: array<f32, MAX_ROWS>;
+      var zr: array<f32, MAX_ROWS>;
+      if (has) {
+        for (var r = 0u; r < ROWS; r++) {
+          let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
+          wv[r] = w[row * p.chunksPerRow + c];
+          scl[r] = 1.0;
+          zr[r] = 8.0;
+          if (KIND == 0u) {
+            let gi = row * p.groupsPerRow + k0 / GROUP;
+            scl[r] = scaleAt(gi);
+            zr[r] = zeroAt(gi);
+          } else if (KIND == 1u) {
+            scl[r] = scaleAt(row);
+          }
+        }
+      }
       for (var s = t; s < WG * V; s += WG) {
         let k = kt + 4u * s;
         xsh[s + s / 8u] = x4(k, k + 4u <= p.K);
       }
       workgroupBarrier();
-      let c = tile + t;
-      if (c < p.chunksPerRow) {
-        let k0 = c * CH;
+      if (has) {
         var xs: array<vec4<f32>, 8>;
         for (var j = 0u; j < V; j++) { let s = t * V + j; xs[j] = xsh[s + s / 8u]; }
-        for (var r = 0u; r < ROWS; r++) {
-          let row = min(r0 + r, p.rows - 1u); // clamped: duplicate work on the ragged last block, never stored
-          var scale = 1.0;
-          var zero = 8.0;
-          if (KIND == 0u) {
-            let gi = row * p.groupsPerRow + k0 / GROUP;
-            scale = scaleAt(gi);
-            zero = zeroAt(gi);
-          } else if (KIND == 1u) {
-            scale = scaleAt(row);
-          }
-          acc[r] += scale * chunkDot(w[row * p.chunksPerRow + c], xs, zero);
-        }
+        for (var r = 0u; r < ROWS; r++) { acc[r] += scl[r] * chunkDot(wv[r], xs, zr[r]); }
       }
       workgroupBarrier();
     }
