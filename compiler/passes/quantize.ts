@@ -21,7 +21,7 @@ import type { Pass, PassContext } from './pass.js';
 const HESSIAN_BUDGET_BYTES = 4 * 2 ** 30;
 
 /** `--calibration self`: sequences sampled from the model itself (no dataset, no eval overlap). */
-export const SELF_CALIBRATION = { count: 64, length: 256, temperature: 2.0 } as const;
+export const SELF_CALIBRATION = { count: 64, length: 256, temperature: 2.0, seed: 1234 } as const;
 
 /**
  * `--calibration auto` (the int4 default) samples calibration text from the model when the
@@ -92,7 +92,7 @@ function calibrationIds(g: Graph, ctx: PassContext): readonly (readonly number[]
     return c;
   }
   ctx.log(`calibration: sampling ${SELF_CALIBRATION.count} x ${length} tokens from the model (temperature ${SELF_CALIBRATION.temperature})`);
-  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature);
+  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature, SELF_CALIBRATION.seed);
 }
 
 /** Where 1/s can be folded for an activation, or null when it cannot be done exactly. */
