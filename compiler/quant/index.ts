@@ -12,5 +12,3 @@ export { awqScales, scaleColumns, scaleHessian } from './awq.js';
 export type { AwqOptions, AwqResult } from './awq.js';
 export { QuantPool, quantizeMatrices } from './pool.js';
 export type { QuantJob, PoolOptions } from './pool.js';
-export { PRESETS, PRESET_NAMES, resolvePreset, isPresetName } from './presets.js';
-export type { QuantPreset, PresetName, PresetOverrides, WeightScheme, Calibration } from './presets.js';

@@ -5,7 +5,6 @@ import type { QuantizedMatrix } from '../ir/quantized.js';
 import { dequantizeFloatZero, fastRoundToF16, quantizeInt4 } from './int4.js';
 import { quantizeInt8 } from './int8.js';
 import { quantizeQ4_0 } from './q4_0.js';
-import { PRESETS, PRESET_NAMES, resolvePreset } from './presets.js';
 import { gaussianArray, studentTArray } from './random.js';
 
 // Named tolerances: relative RMS error sqrt(Σ(w-ŵ)² / Σw²) on N(0,1) weights.
@@ -327,25 +326,5 @@ describe('llama.cpp Q4_0', () => {
   it('Q4_0 is worse than the default int4 search on Gaussian weights (it is the baseline)', () => {
     const W = gaussianArray(64 * 256, 8);
     expect(mse(W, quantizeInt4(W, 64, 256))).toBeLessThan(mse(W, quantizeQ4_0(W, 64, 256)));
-  });
-});
-
-describe('presets', () => {
-  it('are typed data with the documented defaults', () => {
-    expect(PRESET_NAMES).toEqual(expect.arrayContaining(['int8', 'int4', 'int4-rtn', 'q4_0']));
-    expect(PRESETS.int4.linear).toEqual({ kind: 'int4', groupSize: 32, symmetric: false, scaleDtype: 'f16', method: 'search', calibration: 'gptq' });
-    expect(PRESETS['int4-rtn'].linear).toMatchObject({ method: 'rtn', calibration: 'none' });
-    expect(PRESETS.q4_0.linear).toEqual({ kind: 'q4_0' });
-    expect(PRESETS.int8.lmHead).toEqual({ kind: 'int8', scaleDtype: 'f16' });
-  });
-  it('group size and embedding / lm_head overrides', () => {
-    const p = resolvePreset('int4', { groupSize: 128, embeddings: { kind: 'int8', scaleDtype: 'f16' } });
-    expect(p.linear).toMatchObject({ kind: 'int4', groupSize: 128 });
-    expect(p.lmHead).toMatchObject({ kind: 'int4', groupSize: 128 });
-    expect(p.embeddings).toEqual({ kind: 'int8', scaleDtype: 'f16' });
-    expect(resolvePreset('int8', { groupSize: 64 }).linear).toEqual({ kind: 'int8', scaleDtype: 'f16' });
-    expect(() => resolvePreset('q4_0', { groupSize: 64 })).toThrow(/fixed block size/);
-    expect(() => resolvePreset('int3')).toThrow(/unknown quantization preset/);
-    expect(() => resolvePreset('int4', { groupSize: 31 })).toThrow(/even/);
   });
 });
