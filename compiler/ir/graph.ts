@@ -98,7 +98,7 @@ export class GraphBuilder {
 
   node<K extends OpKind>(op: K, name: string, inputs: readonly Value[], outputs: readonly Value[], attrs: OpAttrs[K]): Node<K> {
     const n: Node<K> = { op, name, inputs, outputs, attrs };
-    this.nodes.push(n as unknown as AnyNode);
+    this.nodes.push(n as AnyNode);
     return n;
   }
 
