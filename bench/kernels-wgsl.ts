@@ -138,13 +138,13 @@ function candidates(gpu: Gpu, cpu: boolean): Config[] {
     : [
         [64, 4],
         [128, 4],
-        [256, 2],
         [128, 8],
         [64, 8],
         [32, 8],
         [256, 4],
-        [32, 4],
-        [128, 2],
+        [128, 16],
+        [64, 16],
+        [32, 16],
       ];
   const out: Config[] = [];
   for (const variant of vs) for (const [wg, rows] of geo) out.push({ variant, wg, rows });

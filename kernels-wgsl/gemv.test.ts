@@ -75,7 +75,12 @@ describe('gemv', () => {
       // scheme on the default variant and geometry; the other variants on int4 g32 sym f16; both
       // x paths and both int->float paths with other geometries on one int4 and one int8 scheme.
       const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean; magic?: boolean }[] = [{ variant: defaultVariant(g, 'gemv') }];
-      if (name === 'int4 g32 sym f16') for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant) configs.push({ variant: v });
+      if (name === 'int4 g32 sym f16') {
+        for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant) configs.push({ variant: v });
+        // 16 rows per workgroup on shards of 32 rows (every unrolled row slot holds a distinct row),
+        // more rows than threads, both x paths and both reductions
+        configs.push({ variant: defaultVariant(g, 'gemv'), wg: 8, rows: 16, stageX: true }, { variant: 'base', wg: 16, rows: 16, stageX: false });
+      }
       if (name === 'int4 g128 asym f32' || name === 'int8 f16') {
         // both x paths explicitly (the default differs between CPU and GPU adapters)
         // and the plain int->float conversion instead of the 2^23 trick
@@ -83,6 +88,8 @@ describe('gemv', () => {
         // staged x over several K tiles (chunksPerRow > WG, ragged last tile), weights prefetched
         // per tile before the x barrier, on both reductions
         configs.push({ variant: 'base', wg: 4, rows: 3, stageX: true }, { variant: defaultVariant(g, 'gemv'), wg: 8, rows: 3, stageX: true });
+        // 16 rows per workgroup (MAX_ROWS) on shards of 8-9 rows (ragged blocks), both x paths
+        configs.push({ variant: defaultVariant(g, 'gemv'), wg: 16, rows: 16, stageX: true }, { variant: 'base', wg: 8, rows: 16, stageX: false });
       }
       for (const c of configs) {
         const yb = storage(g, N * 4);

@@ -21,7 +21,7 @@ override RED: u32 = WG * ROWS;
 override STAGE_X: bool = true;
 override XS: u32 = WG * 9u;
 
-const MAX_ROWS: u32 = 8u;
+const MAX_ROWS: u32 = 16u;
 
 struct Params {
   K: u32,
@@ -164,5 +164,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  if (t < ROWS && r0 + t < p.rows) { y[p.rowBase + r0 + t] = red[t * WG]; }
+  // ROWS may exceed WG (e.g. 16 rows, 8 threads): each thread writes rows t, t + WG, ...
+  for (var r = t; r < ROWS && r0 + r < p.rows; r += WG) { y[p.rowBase + r0 + r] = red[r * WG]; }
 }

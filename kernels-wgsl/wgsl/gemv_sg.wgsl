@@ -10,7 +10,7 @@ override GROUP: u32 = 32u;        // int4 group length along K (a multiple of 32
 override SCALE_F16: bool = true;  // scales are packed f16 pairs (else f32)
 override HAS_ZEROS: bool = false; // asymmetric int4: per-group 4-bit zeros (else zero = 8)
 override WG: u32 = 64u;           // threads per workgroup, a power of two
-override ROWS: u32 = 4u;          // rows per workgroup, at most MAX_ROWS
+override ROWS: u32 = 4u;          // rows per workgroup, at most MAX_ROWS (16)
 override RED: u32 = WG * ROWS;
 // STAGE_X: the x values of WG consecutive chunks are staged through workgroup memory by coalesced
 // loads, one padding vec4 after every 8 so that each thread's vec4 reads are bank-conflict free
@@ -22,7 +22,7 @@ override STAGE_X: bool = true;
 override MAGIC: bool = true;
 override XS: u32 = WG * 9u;
 
-const MAX_ROWS: u32 = 8u;
+const MAX_ROWS: u32 = 16u;
 
 struct Params {
   K: u32,
@@ -75,11 +75,76 @@ fn x4(k: u32, full: bool) -> vec4<f32> {
 
 const TWO23: f32 = 8388608.0;
 
-// 4 nibbles as floats; with MAGIC they come back offset by 2^23 (callers fold it into the zero).
-fn nibbles(word: u32, shifts: vec4<u32>) -> vec4<f32> {
-  let q = (vec4<u32>(word) >> shifts) & vec4<u32>(15u);
-  if (MAGIC) { return bitcast<vec4<f32>>(q | vec4<u32>(0x4B000000u)); }
-  return vec4<f32>(q);
+// ---- int4 fast path (straight-line, no dynamically indexed local arrays) ----
+// A word's 8 nibbles are masked IN PLACE (no per-nibble shift): the low nibbles of bytes 0..3 as
+// (w, w, w, w >> 8) & (0xF, 0xF00, 0xF0000, 0xF0000) = q * LO_F, the high nibbles as
+// (w, w, w >> 8, w >> 16) & (0xF0, 0xF000, 0xF000, 0xF000) = q * HI_F (all below bit 20, so exact
+// in the mantissa of 2^23). The powers of two are undone on the x side: x is multiplied by 1/LO_F
+// and 1/HI_F once when it is loaded (exact), so each product is (q - zero) * x as before. With
+// MAGIC the masked value is OR-ed into 2^23 and (2^23 + zero * F) subtracted: exact, one logic op
+// (and+or fuse) + one add + one fma per weight; the zero point costs nothing in the inner loop.
+const LO_M: vec4<u32> = vec4<u32>(0xFu, 0xF00u, 0xF0000u, 0xF0000u);
+const HI_M: vec4<u32> = vec4<u32>(0xF0u, 0xF000u, 0xF000u, 0xF000u);
+const LO_F: vec4<f32> = vec4<f32>(1.0, 256.0, 65536.0, 65536.0);
+const HI_F: vec4<f32> = vec4<f32>(16.0, 4096.0, 4096.0, 4096.0);
+const LO_X: vec4<f32> = vec4<f32>(1.0, 1.0 / 256.0, 1.0 / 65536.0, 1.0 / 65536.0);
+const HI_X: vec4<f32> = vec4<f32>(1.0 / 16.0, 1.0 / 4096.0, 1.0 / 4096.0, 1.0 / 4096.0);
+const MAGIC_BITS: vec4<u32> = vec4<u32>(0x4B000000u);
+
+// x factor of vec4 j of a chunk: even j meet low nibbles, odd j high nibbles.
+fn xFactor(j: u32) -> vec4<f32> { return select(HI_X, LO_X, (j & 1u) == 0u); }
+
+// The 32 x values of one int4 chunk, pre-scaled by xFactor (named fields: no dynamic indexing).
+struct X8 { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
+
+// One row's int4 chunk with its group's scale and zero (loaded before the x barrier).
+struct Row4 { w: vec4<u32>, scale: f32, zero: f32 }
+
+fn loadRow4(row: u32, c: u32) -> Row4 {
+  let gi = row * p.groupsPerRow + (c * 32u) / GROUP;
+  return Row4(w[row * p.chunksPerRow + c], scaleAt(gi), zeroAt(gi));
+}
+
+// masked nibbles of one word minus the (scaled) zero: (q - zero) * F, exact
+fn lo4(wd: u32, zl: vec4<f32>) -> vec4<f32> {
+  let m = vec4<u32>(wd, wd, wd, wd >> 8u) & LO_M;
+  if (MAGIC) { return bitcast<vec4<f32>>(m | MAGIC_BITS) - zl; }
+  return vec4<f32>(m) - zl;
+}
+fn hi4(wd: u32, zh: vec4<f32>) -> vec4<f32> {
+  let m = vec4<u32>(wd, wd, wd >> 8u, wd >> 16u) & HI_M;
+  if (MAGIC) { return bitcast<vec4<f32>>(m | MAGIC_BITS) - zh; }
+  return vec4<f32>(m) - zh;
+}
+
+// scale * sum over the chunk of (q - zero) * x, vec4 accumulator, f32 throughout.
+fn rowDot4(d: Row4, x: X8) -> f32 {
+  let off = select(0.0, TWO23, MAGIC);
+  let zl = off + d.zero * LO_F;
+  let zh = off + d.zero * HI_F;
+  var s = lo4(d.w.x, zl) * x.a;
+  s = fma(hi4(d.w.x, zh), x.b, s);
+  s = fma(lo4(d.w.y, zl), x.c, s);
+  s = fma(hi4(d.w.y, zh), x.d, s);
+  s = fma(lo4(d.w.z, zl), x.e, s);
+  s = fma(hi4(d.w.z, zh), x.f, s);
+  s = fma(lo4(d.w.w, zl), x.g, s);
+  s = fma(hi4(d.w.w, zh), x.h, s);
+  return d.scale * ((s.x + s.y) + (s.z + s.w));
+}
+
+// x of chunk c read directly from memory (the non-staged path), pre-scaled.
+fn x8Direct(c: u32) -> X8 {
+  let k0 = c * 32u;
+  let full = k0 + 32u <= p.K;
+  return X8(x4(k0, full) * LO_X, x4(k0 + 4u, full) * HI_X, x4(k0 + 8u, full) * LO_X, x4(k0 + 12u, full) * HI_X,
+            x4(k0 + 16u, full) * LO_X, x4(k0 + 20u, full) * HI_X, x4(k0 + 24u, full) * LO_X, x4(k0 + 28u, full) * HI_X);
+}
+
+// x of the thread's chunk from the staged tile (slot s of vec4 i is s + s / 8 = 9 t + i).
+fn x8Staged(t: u32) -> X8 {
+  let b = 9u * t;
+  return X8(xsh[b], xsh[b + 1u], xsh[b + 2u], xsh[b + 3u], xsh[b + 4u], xsh[b + 5u], xsh[b + 6u], xsh[b + 7u]);
 }
 fn bytesI8(word: u32) -> vec4<f32> {
   if (MAGIC) {
@@ -90,16 +155,10 @@ fn bytesI8(word: u32) -> vec4<f32> {
   return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
 }
 
-// Dot of one weight chunk (before its scale) with the x values xs.
+// Dot of one int8 / f16 / f32 weight chunk (before its scale) with the x values xs (int4: rowDot4).
 fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
   var s = 0.0;
-  if (KIND == 0u) {
-    let z = select(zero, zero + TWO23, MAGIC);
-    for (var j = 0u; j < 4u; j++) {
-      s += dot(nibbles(wv[j], vec4<u32>(0u, 8u, 16u, 24u)) - z, xs[2u * j])
-         + dot(nibbles(wv[j], vec4<u32>(4u, 12u, 20u, 28u)) - z, xs[2u * j + 1u]);
-    }
-  } else if (KIND == 1u) {
+  if (KIND == 1u) {
     for (var j = 0u; j < 4u; j++) { s += dot(bytesI8(wv[j]), xs[j]); }
   } else if (KIND == 2u) {
     s = dot(vec4<f32>(unpack2x16float(wv.x), unpack2x16float(wv.y)), xs[0])
@@ -118,7 +177,98 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let CH = chunkValues();
   var acc: array<f32, MAX_ROWS>;
   let V = CH / 4u; // vec4 of x per chunk
-  if (STAGE_X) {
+  if (KIND == 0u) {
+    // int4: rows unrolled by hand up to MAX_ROWS with constant indices (guards on the override
+    // ROWS fold away), so accumulators, weights, scales and zeros stay in registers.
+    var ld: array<Row4, MAX_ROWS>;
+    if (STAGE_X) {
+      for (var tile = 0u; tile < p.chunksPerRow; tile += WG) {
+        let kt = tile * 32u;
+        let c = tile + t;
+        let has = c < p.chunksPerRow;
+        // this tile's weights, scales and zeros are loaded BEFORE x is staged (latency overlap)
+        if (has) {
+          if (ROWS > 0u) { ld[0] = loadRow4(min(r0 + 0u, p.rows - 1u), c); }
+          if (ROWS > 1u) { ld[1] = loadRow4(min(r0 + 1u, p.rows - 1u), c); }
+          if (ROWS > 2u) { ld[2] = loadRow4(min(r0 + 2u, p.rows - 1u), c); }
+          if (ROWS > 3u) { ld[3] = loadRow4(min(r0 + 3u, p.rows - 1u), c); }
+          if (ROWS > 4u) { ld[4] = loadRow4(min(r0 + 4u, p.rows - 1u), c); }
+          if (ROWS > 5u) { ld[5] = loadRow4(min(r0 + 5u, p.rows - 1u), c); }
+          if (ROWS > 6u) { ld[6] = loadRow4(min(r0 + 6u, p.rows - 1u), c); }
+          if (ROWS > 7u) { ld[7] = loadRow4(min(r0 + 7u, p.rows - 1u), c); }
+          if (ROWS > 8u) { ld[8] = loadRow4(min(r0 + 8u, p.rows - 1u), c); }
+          if (ROWS > 9u) { ld[9] = loadRow4(min(r0 + 9u, p.rows - 1u), c); }
+          if (ROWS > 10u) { ld[10] = loadRow4(min(r0 + 10u, p.rows - 1u), c); }
+          if (ROWS > 11u) { ld[11] = loadRow4(min(r0 + 11u, p.rows - 1u), c); }
+          if (ROWS > 12u) { ld[12] = loadRow4(min(r0 + 12u, p.rows - 1u), c); }
+          if (ROWS > 13u) { ld[13] = loadRow4(min(r0 + 13u, p.rows - 1u), c); }
+          if (ROWS > 14u) { ld[14] = loadRow4(min(r0 + 14u, p.rows - 1u), c); }
+          if (ROWS > 15u) { ld[15] = loadRow4(min(r0 + 15u, p.rows - 1u), c); }
+        }
+        for (var s = t; s < WG * 8u; s += WG) {
+          let k = kt + 4u * s;
+          xsh[s + s / 8u] = x4(k, k + 4u <= p.K) * xFactor(s);
+        }
+        workgroupBarrier();
+        if (has) {
+          let xv = x8Staged(t);
+          if (ROWS > 0u) { acc[0] += rowDot4(ld[0], xv); }
+          if (ROWS > 1u) { acc[1] += rowDot4(ld[1], xv); }
+          if (ROWS > 2u) { acc[2] += rowDot4(ld[2], xv); }
+          if (ROWS > 3u) { acc[3] += rowDot4(ld[3], xv); }
+          if (ROWS > 4u) { acc[4] += rowDot4(ld[4], xv); }
+          if (ROWS > 5u) { acc[5] += rowDot4(ld[5], xv); }
+          if (ROWS > 6u) { acc[6] += rowDot4(ld[6], xv); }
+          if (ROWS > 7u) { acc[7] += rowDot4(ld[7], xv); }
+          if (ROWS > 8u) { acc[8] += rowDot4(ld[8], xv); }
+          if (ROWS > 9u) { acc[9] += rowDot4(ld[9], xv); }
+          if (ROWS > 10u) { acc[10] += rowDot4(ld[10], xv); }
+          if (ROWS > 11u) { acc[11] += rowDot4(ld[11], xv); }
+          if (ROWS > 12u) { acc[12] += rowDot4(ld[12], xv); }
+          if (ROWS > 13u) { acc[13] += rowDot4(ld[13], xv); }
+          if (ROWS > 14u) { acc[14] += rowDot4(ld[14], xv); }
+          if (ROWS > 15u) { acc[15] += rowDot4(ld[15], xv); }
+        }
+        workgroupBarrier();
+      }
+    } else {
+      for (var c = t; c < p.chunksPerRow; c += WG) {
+        if (ROWS > 0u) { ld[0] = loadRow4(min(r0 + 0u, p.rows - 1u), c); }
+        if (ROWS > 1u) { ld[1] = loadRow4(min(r0 + 1u, p.rows - 1u), c); }
+        if (ROWS > 2u) { ld[2] = loadRow4(min(r0 + 2u, p.rows - 1u), c); }
+        if (ROWS > 3u) { ld[3] = loadRow4(min(r0 + 3u, p.rows - 1u), c); }
+        if (ROWS > 4u) { ld[4] = loadRow4(min(r0 + 4u, p.rows - 1u), c); }
+        if (ROWS > 5u) { ld[5] = loadRow4(min(r0 + 5u, p.rows - 1u), c); }
+        if (ROWS > 6u) { ld[6] = loadRow4(min(r0 + 6u, p.rows - 1u), c); }
+        if (ROWS > 7u) { ld[7] = loadRow4(min(r0 + 7u, p.rows - 1u), c); }
+        if (ROWS > 8u) { ld[8] = loadRow4(min(r0 + 8u, p.rows - 1u), c); }
+        if (ROWS > 9u) { ld[9] = loadRow4(min(r0 + 9u, p.rows - 1u), c); }
+        if (ROWS > 10u) { ld[10] = loadRow4(min(r0 + 10u, p.rows - 1u), c); }
+        if (ROWS > 11u) { ld[11] = loadRow4(min(r0 + 11u, p.rows - 1u), c); }
+        if (ROWS > 12u) { ld[12] = loadRow4(min(r0 + 12u, p.rows - 1u), c); }
+        if (ROWS > 13u) { ld[13] = loadRow4(min(r0 + 13u, p.rows - 1u), c); }
+        if (ROWS > 14u) { ld[14] = loadRow4(min(r0 + 14u, p.rows - 1u), c); }
+        if (ROWS > 15u) { ld[15] = loadRow4(min(r0 + 15u, p.rows - 1u), c); }
+        let xv = x8Direct(c);
+        if (ROWS > 0u) { acc[0] += rowDot4(ld[0], xv); }
+        if (ROWS > 1u) { acc[1] += rowDot4(ld[1], xv); }
+        if (ROWS > 2u) { acc[2] += rowDot4(ld[2], xv); }
+        if (ROWS > 3u) { acc[3] += rowDot4(ld[3], xv); }
+        if (ROWS > 4u) { acc[4] += rowDot4(ld[4], xv); }
+        if (ROWS > 5u) { acc[5] += rowDot4(ld[5], xv); }
+        if (ROWS > 6u) { acc[6] += rowDot4(ld[6], xv); }
+        if (ROWS > 7u) { acc[7] += rowDot4(ld[7], xv); }
+        if (ROWS > 8u) { acc[8] += rowDot4(ld[8], xv); }
+        if (ROWS > 9u) { acc[9] += rowDot4(ld[9], xv); }
+        if (ROWS > 10u) { acc[10] += rowDot4(ld[10], xv); }
+        if (ROWS > 11u) { acc[11] += rowDot4(ld[11], xv); }
+        if (ROWS > 12u) { acc[12] += rowDot4(ld[12], xv); }
+        if (ROWS > 13u) { acc[13] += rowDot4(ld[13], xv); }
+        if (ROWS > 14u) { acc[14] += rowDot4(ld[14], xv); }
+        if (ROWS > 15u) { acc[15] += rowDot4(ld[15], xv); }
+      }
+    }
+  } else if (STAGE_X) {
     for (var tile = 0u; tile < p.chunksPerRow; tile += WG) {
       let kt = tile * CH;
       let c = tile + t;
@@ -184,9 +334,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lane == 0u) { red[r * WG + sg] = s; }
   }
   workgroupBarrier();
-  if (t < ROWS && r0 + t < p.rows) {
+  // ROWS may exceed WG (e.g. 16 rows, 8 threads): each thread writes rows t, t + WG, ...
+  for (var r = t; r < ROWS && r0 + r < p.rows; r += WG) {
     var s = 0.0;
-    for (var i = 0u; i < nsg; i++) { s += red[t * WG + i]; }
-    y[p.rowBase + r0 + t] = s;
+    for (var i = 0u; i < nsg; i++) { s += red[r * WG + i]; }
+    y[p.rowBase + r0 + r] = s;
   }
 }

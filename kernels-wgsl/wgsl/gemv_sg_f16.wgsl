@@ -22,7 +22,7 @@ override RED: u32 = WG * ROWS;
 override STAGE_X: bool = true;
 override XS: u32 = WG * 9u;
 
-const MAX_ROWS: u32 = 8u;
+const MAX_ROWS: u32 = 16u;
 
 struct Params {
   K: u32,
@@ -165,9 +165,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lane == 0u) { red[r * WG + sg] = s; }
   }
   workgroupBarrier();
-  if (t < ROWS && r0 + t < p.rows) {
+  // ROWS may exceed WG (e.g. 16 rows, 8 threads): each thread writes rows t, t + WG, ...
+  for (var r = t; r < ROWS && r0 + r < p.rows; r += WG) {
     var s = 0.0;
-    for (var i = 0u; i < nsg; i++) { s += red[t * WG + i]; }
-    y[p.rowBase + r0 + t] = s;
+    for (var i = 0u; i < nsg; i++) { s += red[r * WG + i]; }
+    y[p.rowBase + r0 + r] = s;
   }
 }
