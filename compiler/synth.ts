@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFi
 import { dirname, join, resolve } from 'node:path';
 import { LlamacError } from './errors.js';
 import { encodeSafetensorsHeader } from './checkpoint/safetensors.js';
+import { rng } from './random.js';
 
 export type SynthPresetName = 'llama-3.2-1b' | 'llama-3.2-3b';
 
@@ -30,18 +31,6 @@ export interface SynthOptions {
   readonly layers?: number;
   readonly maxShardBytes?: number;
   readonly seed?: number;
-}
-
-/** Seeded, fast, portable PRNG (mulberry32) so the same preset gives byte-identical files. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface PlannedTensor {
@@ -146,7 +135,7 @@ export function synthCheckpoint(preset: SynthPresetName, outDir: string, opts: S
       shards[shards.length - 1].push(t);
       size += bytes;
     }
-    const rand = mulberry32(opts.seed ?? 0x11a3ac);
+    const rand = rng(opts.seed ?? 0x11a3ac);
     const names = shards.length === 1 ? ['model.safetensors'] : shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`);
     const weightMap: Record<string, string> = {};
     let total = 0;

@@ -8,6 +8,7 @@ import { rmsNorm } from '../interpreter/kernels.js';
 import type { AnyNode, Graph } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
 import { HessianAccumulator } from '../quant/index.js';
+import { rng } from '../random.js';
 
 /** The activation a weight multiplies: the value id of the matmul input (shared by fused q/k/v). */
 export function matmulInputKey(node: AnyNode): number | null {
@@ -69,14 +70,7 @@ export function collectStats(
 export function sampleCalibrationIds(graph: Graph, reader: TensorReader, count: number, length: number, temperature: number, seed = 1234): number[][] {
   const model = new ReferenceModel(graph, reader);
   const V = graph.info.vocabSize;
-  let state = seed >>> 0;
-  const rand = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(seed);
   const bos = graph.info.bosTokenId ?? 0;
   const out: number[][] = [];
   for (let c = 0; c < count; c++) {

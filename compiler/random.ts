@@ -1,0 +1,14 @@
+// The one seeded PRNG of llamac (mulberry32): synthetic checkpoints, calibration sampling and test
+// data must reproduce exactly, so nothing uses Math.random.
+
+/** mulberry32: uniform in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
