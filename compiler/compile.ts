@@ -1,7 +1,6 @@
 // The compiler API the CLI wires: load a model (folder or Hub id), build the graph a target
 // wants, and write artifacts atomically (temporary folder, renamed at the end).
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -102,8 +101,4 @@ export async function runnerFor(built: Built): Promise<{ runner: ModelRunner; cl
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-}
-
-export function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }

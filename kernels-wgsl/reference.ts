@@ -3,17 +3,7 @@
 import { roundToF16 } from '../compiler/ir/half.js';
 import { dequantize, int4RowBytes, type QuantizedMatrix, type QuantScheme } from '../compiler/ir/quantized.js';
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../compiler/random.js';
 
 export function randomF32(r: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);

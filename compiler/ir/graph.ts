@@ -90,20 +90,10 @@ export class GraphBuilder {
     return v;
   }
 
-  /** Register an existing parameter value (keeps its id) so a rebuilt graph still lists it. */
-  keepParam(v: Value): Value {
-    if (!this.params.includes(v)) this.params.push(v);
-    return v;
-  }
-
   node<K extends OpKind>(op: K, name: string, inputs: readonly Value[], outputs: readonly Value[], attrs: OpAttrs[K]): Node<K> {
     const n: Node<K> = { op, name, inputs, outputs, attrs };
     this.nodes.push(n as AnyNode);
     return n;
-  }
-
-  get idCounter(): number {
-    return this.nextId;
   }
 }
 

@@ -19,10 +19,6 @@ export function tensorType(dtype: DType, shape: readonly Dim[], quant?: QuantSch
   return quant ? { dtype, shape, quant } : { dtype, shape };
 }
 
-export function sameDim(a: Dim, b: Dim): boolean {
-  return a === b;
-}
-
 export function formatDim(d: Dim): string {
   return typeof d === 'number' ? String(d) : d;
 }
@@ -41,14 +37,4 @@ export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-/** Resolve symbolic dims against concrete bindings; throws on an unbound symbol. */
-export function resolveShape(shape: readonly Dim[], bindings: Readonly<Record<string, number>>): number[] {
-  return shape.map((d) => {
-    if (typeof d === 'number') return d;
-    const v = bindings[d];
-    if (v === undefined) throw new Error(`unbound symbolic dim '${d}'`);
-    return v;
-  });
 }
