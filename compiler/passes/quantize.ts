@@ -98,9 +98,15 @@ function calibrationIds(g: Graph, ctx: PassContext): readonly (readonly number[]
 /** Where 1/s can be folded for an activation, or null when it cannot be done exactly. */
 type Fold = { readonly kind: 'norm'; readonly weight: Value } | { readonly kind: 'up_rows'; readonly weight: Value; readonly rowOffset: number };
 
-function foldFor(g: Graph, key: number, consumers: readonly AnyNode[], targetIds: ReadonlySet<number>): Fold | null {
-  const uses = usesOf(g);
-  const producer = producers(g).get(key);
+interface GraphLinks {
+  readonly uses: ReadonlyMap<number, AnyNode[]>;
+  readonly producer: ReadonlyMap<number, AnyNode>;
+}
+
+function foldFor(links: GraphLinks, key: number, consumers: readonly AnyNode[], targetIds: ReadonlySet<number>): Fold | null {
+  const { uses } = links;
+  const producerOf = (id: number) => links.producer.get(id);
+  const producer = producerOf(key);
   if (!producer) return null;
   // Every reader must be a scaled matmul, or it would see x / s.
   if (!consumers.every((n) => n.op === 'linear' && targetIds.has(n.inputs[1].id))) return null;
@@ -109,7 +115,7 @@ function foldFor(g: Graph, key: number, consumers: readonly AnyNode[], targetIds
   if (producer.op === 'rms_norm' && soleUse(producer.inputs[1])) return { kind: 'norm', weight: producer.inputs[1] };
   if (producer.op === 'skip_rms_norm' && producer.outputs[0].id === key && soleUse(producer.inputs[2])) return { kind: 'norm', weight: producer.inputs[2] };
   const upLinear = (v: Value): AnyNode | undefined => {
-    const p = producers(g).get(v.id);
+    const p = producerOf(v.id);
     return p && p.op === 'linear' && targetIds.has(p.inputs[1].id) && soleUse(v) ? p : undefined;
   };
   if (producer.op === 'swiglu') {
@@ -118,7 +124,7 @@ function foldFor(g: Graph, key: number, consumers: readonly AnyNode[], targetIds
   }
   if (producer.op === 'mul') {
     const [a, b] = producer.inputs;
-    const silu = producers(g).get(a.id)?.op === 'silu' ? b : producers(g).get(b.id)?.op === 'silu' ? a : null;
+    const silu = producerOf(a.id)?.op === 'silu' ? b : producerOf(b.id)?.op === 'silu' ? a : null;
     const lin = silu ? upLinear(silu) : undefined;
     if (lin) return { kind: 'up_rows', weight: lin.inputs[1], rowOffset: 0 };
   }
@@ -140,9 +146,10 @@ function applyAwq(g: Graph, targets: readonly Target[], stats: ReadonlyMap<numbe
   const byKey = new Map<number, Target[]>();
   for (const t of targets) if (t.actKey !== null && t.scheme.method === 'awq') byKey.set(t.actKey, [...(byKey.get(t.actKey) ?? []), t]);
   const current = (v: Value): WeightSource => sources.get(v.id) ?? (v.param as WeightSource);
+  const links: GraphLinks = { uses: usesOf(g), producer: producers(g) };
   for (const [key, group] of byKey) {
     const consumers = g.nodes.filter((n) => n.op === 'linear' && n.inputs[0].id === key);
-    const fold = foldFor(g, key, consumers, targetIds);
+    const fold = foldFor(links, key, consumers, targetIds);
     const st = stats.get(key);
     if (!fold || !st) continue;
     const K = dims(group[0].value)[1];
