@@ -14,7 +14,7 @@
 import * as ort from 'onnxruntime-node';
 import protoPkg from 'onnx-proto';
 import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
-import { gemv, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
+import { gemv, gemvQ8, q8Vector, quantizeX, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
 import { packedBytes, packQuantized, type PackedMatrix } from '../kernels-wgsl/pack.js';
 import { randomF32, randomQuantized, relMaxErr, rng } from '../kernels-wgsl/reference.js';
 import type { QuantizedMatrix, QuantScheme } from '../compiler/ir/quantized.js';
@@ -117,15 +117,69 @@ async function timestamped(gpu: Gpu, dispatches: readonly Dispatch[], reps: numb
   return Number(ns) / passes / 1e9;
 }
 
+/** f32x: the float-activation kernels (gemv*.wgsl); q8x: int8 activations (quant_x + gemv_q8). */
+type Family = 'f32x' | 'q8x';
+
 interface Config {
   variant: MatVariant;
   wg: number;
   rows: number;
   stageX?: boolean;
   magic?: boolean;
+  /** q8x: threads per row group (0: the subgroup variant, a subgroup per row group) */
+  tpr?: number;
 }
 
-function candidates(gpu: Gpu, cpu: boolean): Config[] {
+function candidatesQ8(gpu: Gpu, cpu: boolean): Config[] {
+  const geo: [number, number, number][] = cpu
+    ? [
+        [16, 8, 4],
+        [8, 8, 4],
+        [16, 16, 4],
+        [32, 8, 8],
+        [16, 4, 4],
+        [8, 1, 4],
+      ]
+    : [
+        [64, 16, 4],
+        [128, 32, 4],
+        [128, 16, 4],
+        [256, 32, 4],
+        [64, 8, 8],
+        [128, 32, 2],
+        [256, 64, 2],
+        [128, 128, 1],
+        [32, 32, 4],
+        [64, 32, 8],
+        [256, 32, 8],
+      ];
+  const out: Config[] = geo.map(([wg, tpr, rows]) => ({ variant: 'base', wg, tpr, rows }));
+  // subgroup variant: a subgroup per row group (tpr 0 marks it)
+  const sgGeo: [number, number][] = cpu
+    ? [
+        [16, 4],
+        [8, 4],
+        [32, 8],
+        [16, 2],
+      ]
+    : [
+        [32, 2],
+        [32, 4],
+        [64, 1],
+        [64, 2],
+        [64, 4],
+        [128, 2],
+        [128, 4],
+        [128, 8],
+        [256, 2],
+        [256, 4],
+      ];
+  if (gpu.features.subgroups) for (const [wg, rows] of sgGeo) out.push({ variant: 'sg', wg, tpr: 0, rows });
+  return out;
+}
+
+function candidates(gpu: Gpu, cpu: boolean, family: Family): Config[] {
+  if (family === 'q8x') return candidatesQ8(gpu, cpu);
   const vs = variantsFor(gpu, 'gemv').filter((v) => v === 'sg' || v === 'base');
   const geo: [number, number][] = cpu
     ? [
@@ -155,7 +209,7 @@ function candidates(gpu: Gpu, cpu: boolean): Config[] {
   return out;
 }
 
-const label = (c: Config): string => `${c.variant} wg${c.wg} rows${c.rows}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
+const label = (c: Config): string => `${c.tpr === undefined ? c.variant : c.variant === 'sg' ? 'q8 sg' : 'q8'} wg${c.wg}${c.tpr ? ` tpr${c.tpr}` : ''} rows${c.rows}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
 
 interface Ours {
   /** steady state: pass timestamps (method 'pass_timestamp'), or wall clock without timestamps */
@@ -169,6 +223,8 @@ interface Ours {
   /** max relative difference of the tall matrix's row blocks vs the normal output (expect 0) */
   streamDiff: number | null;
   config: string;
+  /** q8x: GPU time of quantizing x alone (its own pass) */
+  quantSeconds: number | null;
   y: Float32Array;
 }
 
@@ -193,21 +249,27 @@ function tallPacked(m: PackedMatrix, times: number, maxBindingBytes: number): Pa
   return { ...m, rows, shards: [{ rowBase: 0, rows, data: tile(s.data), scales: tile(s.scales), zeros: s.zeros ? tile(s.zeros) : null }] };
 }
 
-async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: number, streamTimes: number, cpu: boolean): Promise<Ours> {
+async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: number, streamTimes: number, cpu: boolean, family: Family): Promise<Ours> {
   const packed = packQuantized(q, { maxBindingBytes: gpu.maxBindingBytes });
   const bytes = packedBytes(packed);
   const mats: GpuMatrix[] = [];
   for (let c = 0; c < copies; c++) mats.push(uploadMatrix(gpu, packed));
   const xb = storage(gpu, x);
+  // q8x: x is quantized once per timed list (one extra short dispatch, counted in the time), as a
+  // decoder quantizes each activation once for all the matrices that read it
+  const xq = q8Vector(gpu, q.cols);
   const ys = mats.map(() => storage(gpu, q.rows * 4));
   const opts = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic });
-  const build = (c: Config): Dispatch[] => mats.flatMap((m, i) => gemv(gpu, m, xb, ys[i], opts(c)));
+  const one = (c: Config, m: GpuMatrix, y: GPUBuffer): Dispatch[] =>
+    family === 'q8x' ? gemvQ8(gpu, m, xq, y, { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows }) : gemv(gpu, m, xb, y, opts(c));
+  const quant = family === 'q8x' ? [quantizeX(gpu, xb, xq)] : [];
+  const build = (c: Config): Dispatch[] => [...quant, ...mats.flatMap((m, i) => one(c, m, ys[i]))];
   const ts = gpu.features.timestamp;
   // seconds per GEMV in steady state: one pass over all copies (GPU timestamps), else wall clock
   const steady = async (d: readonly Dispatch[], minSeconds: number): Promise<number> =>
     (ts ? await measurePass(gpu, d, minSeconds) : await measure(gpu, d, minSeconds)) / copies;
   const swept: { c: Config; t: number }[] = [];
-  for (const c of candidates(gpu, cpu)) {
+  for (const c of candidates(gpu, cpu, family)) {
     const t = await steady(build(c), cpu ? 0.15 : 0.01);
     log(`  ${label(c)}: ${((bytes / t) * 1e-9).toFixed(2)} GB/s`);
     swept.push({ c, t });
@@ -223,7 +285,9 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   // best of the sweep and a longer final measurement after the long wall-clock batches (ORT
   // likewise gets its best run)
   const t = Math.min(best.t, await steady(final, cpu ? 1 : 0.05));
-  const single = await timestamped(gpu, final, cpu ? 1 : Math.ceil(1024 / copies));
+  // one GEMV alone (x already quantized for q8x: the list's quantization ran above)
+  const single = await timestamped(gpu, final.slice(quant.length), cpu ? 1 : Math.ceil(1024 / copies));
+  const quantSeconds = quant.length ? await timestamped(gpu, quant, cpu ? 4 : 256) : null;
   const y = await readF32(gpu, ys[0], q.rows);
   mats.forEach((m) => m.destroy());
   ys.forEach((b) => b.destroy());
@@ -235,7 +299,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   if (ts && tp) {
     const tall = uploadMatrix(gpu, tp);
     const yt = storage(gpu, q.rows * streamTimes * 4);
-    const d = gemv(gpu, tall, xb, yt, opts(best.c));
+    const d = [...quant, ...one(best.c, tall, yt)];
     const st = await measurePass(gpu, d, cpu ? 0.5 : 0.05);
     gbpsStream = (packedBytes(tp) / st) * 1e-9;
     const yy = await readF32(gpu, yt, q.rows * streamTimes);
@@ -245,6 +309,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
     yt.destroy();
   }
   xb.destroy();
+  xq.destroy();
   return {
     gbps: (bytes / t) * 1e-9,
     method: ts ? 'pass_timestamp' : 'wall',
@@ -256,6 +321,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
     gbpsStream,
     streamDiff,
     config: label(best.c),
+    quantSeconds,
     y,
   };
 }
@@ -398,7 +464,7 @@ async function main(): Promise<void> {
       const copies = Math.max(2, Math.ceil(targetBytes / bytes));
       const streamTimes = Math.max(2, Math.round(streamBytes / bytes));
       log(`${name} ${N}x${K}: ${(bytes / 2 ** 20).toFixed(2)} MiB per matrix, ${copies} copies per pass, ${streamTimes} stacked for stream [${elapsed()}]`);
-      const ours = await benchOurs(gpu, q, x, copies, streamTimes, cpu);
+      const ours = await benchOurs(gpu, q, x, copies, streamTimes, cpu, 'f32x');
       const ortCopies = Math.max(1, Math.min(copies, Math.floor(ortMaxBytes / bytes)));
       const o = await benchOrt(q, x, ortCopies, cpu);
       const entry: Record<string, unknown> = {
@@ -424,6 +490,24 @@ async function main(): Promise<void> {
         // same bits in, so the outputs must agree (different summation order only)
         entry.ort_max_rel_diff = Number(relMaxErr(ours.y, o.y).toExponential(2));
       }
+      // the int8-activation kernel (another numerics class: x rounded per block of 32), same bytes
+      if (gpu.features.dot4) {
+        const q8 = await benchOurs(gpu, q, x, copies, streamTimes, cpu, 'q8x');
+        entry.q8 = {
+          gbps: round(q8.gbps),
+          us: round(q8.seconds * 1e6),
+          pct_of_read: round((q8.gbps / (q8.method === 'pass_timestamp' && bestReadTs ? bestReadTs : bestRead)) * 100),
+          config: q8.config,
+          gbps_wall: round(q8.gbpsWall),
+          timestamp_le_wall: q8.consistent,
+          single_us: q8.singleSeconds === null ? null : round(q8.singleSeconds * 1e6),
+          gbps_stream: q8.gbpsStream === null ? null : round(q8.gbpsStream),
+          stream_max_rel_diff: q8.streamDiff,
+          quant_x_us: q8.quantSeconds === null ? null : round(q8.quantSeconds * 1e6),
+          // the price of int8 activations on this random data, vs the float-activation kernel
+          max_rel_diff_vs_f32x: Number(relMaxErr(q8.y, ours.y).toExponential(2)),
+        };
+      }
       log(`  -> ${JSON.stringify(entry)} [${elapsed()}]`);
       shapes[`${N}x${K}`] = entry;
     }
@@ -436,6 +520,7 @@ async function main(): Promise<void> {
       gbps_wall: first.gbps_wall,
       single_us: first.single_us,
       gbps_stream: first.gbps_stream,
+      gbps_q8: (first.q8 as Record<string, unknown> | undefined)?.gbps ?? null,
       shapes,
     };
   }

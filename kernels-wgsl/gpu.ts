@@ -37,6 +37,8 @@ export interface GpuFeatures {
   readonly f16: boolean;
   readonly subgroups: boolean;
   readonly timestamp: boolean;
+  /** WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, pack4xI8). */
+  readonly dot4: boolean;
 }
 
 export interface Gpu {
@@ -92,7 +94,12 @@ export async function openGpu(opts: OpenOptions = {}): Promise<Gpu | null> {
     device,
     instance: gpuObj,
     adapterName: name || 'unknown',
-    features: { f16: want.includes('shader-f16'), subgroups: want.includes('subgroups'), timestamp: want.includes('timestamp-query') },
+    features: {
+      f16: want.includes('shader-f16'),
+      subgroups: want.includes('subgroups'),
+      timestamp: want.includes('timestamp-query'),
+      dot4: gpuObj.wgslLanguageFeatures.has('packed_4x8_integer_dot_product'),
+    },
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
     subgroupMinSize: info.subgroupMinSize ?? 0,

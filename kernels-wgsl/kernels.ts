@@ -3,7 +3,8 @@
 import { bindGroup, fold, pipeline, storage, uniform, type Dispatch, type Gpu, type OverrideValues } from './gpu.js';
 import { KIND_CODE, type PackedMatrix, type WeightKind } from './pack.js';
 
-export type Feature = 'shader-f16' | 'subgroups';
+// device features, and the WGSL language feature of the int8-activation kernels
+export type Feature = 'shader-f16' | 'subgroups' | 'packed_4x8_integer_dot_product';
 export type MatVariant = 'base' | 'sg' | 'f16' | 'sg_f16';
 
 interface VariantSpec {
@@ -33,6 +34,22 @@ export const KERNELS = {
     },
     workgroup: (o) => [num(o, 'WG', 64), 1],
     grid: (s, o) => fold(Math.ceil(s.rows / num(o, 'ROWS', 4))),
+  },
+  // int8 activations (packed dot products): GROUPS row groups of ROWS rows per workgroup (base:
+  // GROUPS = WG / TPR threads per row group; sg: a row group is a subgroup)
+  gemv_q8: {
+    variants: {
+      base: { file: 'gemv_q8.wgsl', requires: ['packed_4x8_integer_dot_product'] },
+      sg: { file: 'gemv_q8_sg.wgsl', requires: ['packed_4x8_integer_dot_product', 'subgroups'] },
+    },
+    workgroup: (o) => [num(o, 'WG', 64), 1],
+    grid: (s, o) => fold(Math.ceil(s.rows / (num(o, 'GROUPS', num(o, 'WG', 64) / num(o, 'TPR', 16)) * num(o, 'ROWS', 4)))),
+  },
+  // x -> int8 per block of 32 for gemv_q8: one thread per block
+  quant_x: {
+    variants: { base: { file: 'quant_x.wgsl', requires: ['packed_4x8_integer_dot_product'] } },
+    workgroup: () => [64, 1],
+    grid: (s) => fold(Math.ceil(s.blocks / 64)),
   },
   // 2-D output tiles of TILE x TILE (M x N), 16 x 16 threads each computing 4 x 4
   gemm: {
@@ -66,6 +83,7 @@ export function gridOf(name: KernelName, size: Readonly<Record<string, number>>,
 }
 
 function has(gpu: Gpu, f: Feature): boolean {
+  if (f === 'packed_4x8_integer_dot_product') return gpu.features.dot4;
   return f === 'shader-f16' ? gpu.features.f16 : gpu.features.subgroups;
 }
 
@@ -158,6 +176,66 @@ export function gemv(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, y: GPUBuffer, opts: G
     const grid = gridOf('gemv', { rows: s.rows }, o);
     const params = uniform(gpu, [m.meta.cols, s.rows, s.rowBase, m.meta.chunksPerRow, m.meta.groupsPerRow, grid[0]]);
     return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [params, s.data, s.scales, s.zeros, x, y]), grid };
+  });
+}
+
+/** An activation vector quantized to int8 per block of 32 (quant_x.wgsl's output, gemv_q8's input). */
+export interface Q8Vector {
+  readonly K: number;
+  readonly blocks: number;
+  /** 8 u32 per block: 4 int8 each, k order */
+  readonly q: GPUBuffer;
+  /** vec2<f32> per block: (d, sum of the block's q) */
+  readonly d: GPUBuffer;
+  destroy(): void;
+}
+
+export function q8Vector(gpu: Gpu, K: number): Q8Vector {
+  const blocks = Math.ceil(K / 32);
+  const q = storage(gpu, blocks * 32);
+  const d = storage(gpu, blocks * 8);
+  return { K, blocks, q, d, destroy: () => [q, d].forEach((b) => b.destroy()) };
+}
+
+/** xq = int8 blocks of x [K] (d = max|x| / 127 per block of 32, round to nearest even). */
+export function quantizeX(gpu: Gpu, x: GPUBuffer, v: Q8Vector): Dispatch {
+  const pipe = kernelPipeline(gpu, 'quant_x', 'base', {});
+  const grid = gridOf('quant_x', { blocks: v.blocks }, {});
+  return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [uniform(gpu, [v.K, v.blocks, grid[0]]), x, v.q, v.d]), grid };
+}
+
+export interface GemvQ8Options {
+  /** 'sg': a subgroup per row group, reduced by subgroupAdd (default where subgroups exist) */
+  readonly variant?: 'base' | 'sg';
+  /** threads per workgroup (default 64 on GPUs, 16 on CPU adapters) */
+  readonly wg?: number;
+  /** base: threads per row group, dividing wg (default 16 on GPUs, 8 on CPU adapters) */
+  readonly tpr?: number;
+  /** rows per row group, <= 8 (default 4) */
+  readonly rows?: number;
+}
+
+/**
+ * y[N] = W[N,K] x[K] with x given as int8 blocks (quantizeX): packed 4 x 8-bit dot products, one
+ * dispatch per row shard. int4 and int8 weights only.
+ */
+export function gemvQ8(gpu: Gpu, m: GpuMatrix, x: Q8Vector, y: GPUBuffer, opts: GemvQ8Options = {}): Dispatch[] {
+  if (m.meta.kind !== 'int4' && m.meta.kind !== 'int8') throw new Error(`kernels-wgsl: gemvQ8 takes int4 or int8 weights, not ${m.meta.kind}`);
+  if (x.K !== m.meta.cols) throw new Error(`kernels-wgsl: gemvQ8 x has K = ${x.K}, the matrix ${m.meta.cols} columns`);
+  const variant = opts.variant ?? (gpu.features.subgroups ? 'sg' : 'base');
+  const wg = opts.wg ?? (gpu.cpu ? 16 : 64);
+  const tpr = opts.tpr ?? Math.min(wg, gpu.cpu ? 8 : 16);
+  const rows = opts.rows ?? 4;
+  if (wg % tpr !== 0 || rows < 1 || rows > 8) throw new Error(`kernels-wgsl: gemvQ8 geometry wg ${wg} tpr ${tpr} rows ${rows} (tpr must divide wg, rows 1..8)`);
+  const geometry: OverrideValues =
+    // enough row groups for the most subgroups a workgroup can have (WGSL's smallest size is 4)
+    variant === 'sg' ? { GROUPS: Math.max(1, Math.floor(wg / Math.max(4, gpu.subgroupMinSize))) } : { TPR: tpr };
+  const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, ...geometry };
+  const pipe = kernelPipeline(gpu, 'gemv_q8', variant, o);
+  return m.shards.map((s) => {
+    const grid = gridOf('gemv_q8', { rows: s.rows }, o);
+    const params = uniform(gpu, [m.meta.cols, s.rows, s.rowBase, m.meta.chunksPerRow, m.meta.groupsPerRow, grid[0]]);
+    return { pipeline: pipe, bindGroup: bindGroup(gpu, pipe, [params, s.data, s.scales, s.zeros, x.q, x.d, y]), grid };
   });
 }
 

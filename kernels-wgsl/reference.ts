@@ -50,6 +50,48 @@ export function refGemv(w: Float32Array, N: number, K: number, x: Float32Array):
   return y;
 }
 
+/** Round half to even (WGSL round()). */
+function roundEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d !== 0.5) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * x [K] as int8 per block of 32 (quant_x.wgsl): d = max|x| / 127, q = round(x * (127 / max|x|))
+ * in f32, ties to even, clamped to +-127; blocks zero-padded past K. `ties` marks the k whose
+ * scaled value lies within 1e-4 of a .5 boundary (a GPU division one ulp off may round those the
+ * other way).
+ */
+export function refQuantizeX(x: Float32Array): { q: Int8Array; d: Float32Array; sum: Int32Array; ties: Uint8Array } {
+  const blocks = Math.ceil(x.length / 32);
+  const q = new Int8Array(blocks * 32);
+  const d = new Float32Array(blocks);
+  const sum = new Int32Array(blocks);
+  const ties = new Uint8Array(blocks * 32);
+  for (let b = 0; b < blocks; b++) {
+    let amax = 0;
+    for (let k = b * 32; k < Math.min(x.length, b * 32 + 32); k++) amax = Math.max(amax, Math.abs(x[k]));
+    d[b] = Math.fround(amax / 127);
+    const inv = amax > 0 ? Math.fround(127 / amax) : 0;
+    for (let k = b * 32; k < Math.min(x.length, b * 32 + 32); k++) {
+      const v = Math.fround(x[k] * inv);
+      q[k] = Math.max(-127, Math.min(127, roundEven(v)));
+      sum[b] += q[k];
+      ties[k] = Math.abs(Math.abs(v - Math.trunc(v)) - 0.5) < 1e-4 ? 1 : 0;
+    }
+  }
+  return { q, d, sum, ties };
+}
+
+/** x as gemv_q8 sees it: q * d per block (exact in double). */
+export function dequantizedX(q: Int8Array, d: Float32Array, K: number): Float32Array {
+  const x = new Float32Array(K);
+  for (let k = 0; k < K; k++) x[k] = q[k] * d[k >> 5];
+  return x;
+}
+
 /** Y [M, N] = X [M, K] W^T. */
 export function refGemm(w: Float32Array, N: number, K: number, x: Float32Array, M: number): Float32Array {
   const y = new Float32Array(M * N);

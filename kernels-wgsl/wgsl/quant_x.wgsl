@@ -1,0 +1,45 @@
+// Quantizes an activation vector x[K] to int8 per block of 32 (the Q8 input of gemv_q8.wgsl):
+// d = max|x| / 127, q = round(x * 127 / max|x|) (ties to even), clamped to [-127, 127].
+// Outputs: xq = 8 words per block, each 4 int8 (byte b = k 4w + b, two's complement, pack4xI8);
+// xd[block] = (d, sum of the block's q) — the sum is an integer (|sum| <= 4064, exact in f32) that
+// lets the GEMV subtract an int4 zero point once per block instead of per weight.
+// Past K the block is zero-padded (q = 0), so padded weights contribute nothing.
+// One thread per block: x is at most a few tens of KiB, so this dispatch is short.
+
+override WG: u32 = 64u;
+
+struct Params {
+  K: u32,
+  blocks: u32,
+  gridX: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> xq: array<u32>;
+@group(0) @binding(3) var<storage, read_write> xd: array<vec2<f32>>;
+
+fn xAt(k: u32) -> f32 {
+  if (k < p.K) { return x[k]; }
+  return 0.0;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let b = (wid.x + wid.y * p.gridX) * WG + t;
+  if (b >= p.blocks) { return; }
+  let k0 = b * 32u;
+  var amax = 0.0;
+  for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(xAt(k0 + i))); }
+  let d = amax / 127.0;
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  var sum = 0i;
+  for (var j = 0u; j < 8u; j++) {
+    let k = k0 + 4u * j;
+    let v = vec4<f32>(xAt(k), xAt(k + 1u), xAt(k + 2u), xAt(k + 3u));
+    let q = clamp(vec4<i32>(round(v * inv)), vec4<i32>(-127), vec4<i32>(127));
+    sum += (q.x + q.y) + (q.z + q.w);
+    xq[b * 8u + j] = pack4xI8(q);
+  }
+  xd[b] = vec2<f32>(d, f32(sum));
+}
