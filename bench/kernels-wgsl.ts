@@ -11,6 +11,10 @@
 // streaming rate without per-dispatch costs; its rows are checked equal to the normal output).
 // ort_webgpu_gbps: onnxruntime-node's WebGPU EP running MatMulNBits of the same shape and bits on
 // the same adapter, counted with the SAME byte total as ours (wall clock of session.run, as before).
+// ceiling_gbps: the steady-state rate of a kernel that streamed at read_gbps, given the measured GPU
+// cost of one dispatch (bytes / (bytes / read + dispatch_gpu_us)). Per shape, "q8" is the same set
+// of measurements for the int8-activation kernel (quant_x + gemv_q8; x quantized once per timed
+// list, that dispatch included), with quant_x_us and its output's distance to the float kernel's.
 import * as ort from 'onnxruntime-node';
 import protoPkg from 'onnx-proto';
 import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
@@ -128,6 +132,8 @@ interface Config {
   magic?: boolean;
   /** q8x: threads per row group (0: the subgroup variant, a subgroup per row group) */
   tpr?: number;
+  /** q8x: chunks per loop trip */
+  unroll?: 1 | 2;
 }
 
 function candidatesQ8(gpu: Gpu, cpu: boolean): Config[] {
@@ -175,6 +181,21 @@ function candidatesQ8(gpu: Gpu, cpu: boolean): Config[] {
         [256, 4],
       ];
   if (gpu.features.subgroups) for (const [wg, rows] of sgGeo) out.push({ variant: 'sg', wg, tpr: 0, rows });
+  // two chunks per loop trip: more loads in flight per thread
+  const unrolled: [number, number, number][] = cpu
+    ? [
+        [16, 8, 4],
+        [16, 0, 4],
+      ]
+    : [
+        [64, 16, 4],
+        [128, 32, 2],
+        [128, 0, 2],
+        [128, 0, 4],
+        [64, 0, 4],
+        [256, 0, 2],
+      ];
+  for (const [wg, tpr, rows] of unrolled) if (tpr || gpu.features.subgroups) out.push({ variant: tpr ? 'base' : 'sg', wg, tpr, rows, unroll: 2 });
   return out;
 }
 
@@ -209,7 +230,7 @@ function candidates(gpu: Gpu, cpu: boolean, family: Family): Config[] {
   return out;
 }
 
-const label = (c: Config): string => `${c.tpr === undefined ? c.variant : c.variant === 'sg' ? 'q8 sg' : 'q8'} wg${c.wg}${c.tpr ? ` tpr${c.tpr}` : ''} rows${c.rows}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
+const label = (c: Config): string => `${c.tpr === undefined ? c.variant : c.variant === 'sg' ? 'q8 sg' : 'q8'} wg${c.wg}${c.tpr ? ` tpr${c.tpr}` : ''} rows${c.rows}${c.unroll === 2 ? ' u2' : ''}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
 
 interface Ours {
   /** steady state: pass timestamps (method 'pass_timestamp'), or wall clock without timestamps */
@@ -261,7 +282,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   const ys = mats.map(() => storage(gpu, q.rows * 4));
   const opts = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic });
   const one = (c: Config, m: GpuMatrix, y: GPUBuffer): Dispatch[] =>
-    family === 'q8x' ? gemvQ8(gpu, m, xq, y, { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows }) : gemv(gpu, m, xb, y, opts(c));
+    family === 'q8x' ? gemvQ8(gpu, m, xq, y, { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows, unroll: c.unroll }) : gemv(gpu, m, xb, y, opts(c));
   const quant = family === 'q8x' ? [quantizeX(gpu, xb, xq)] : [];
   const build = (c: Config): Dispatch[] => [...quant, ...mats.flatMap((m, i) => one(c, m, ys[i]))];
   const ts = gpu.features.timestamp;
@@ -480,6 +501,9 @@ async function main(): Promise<void> {
         gbps_single: ours.singleSeconds === null ? null : round((bytes / ours.singleSeconds) * 1e-9),
         gbps_stream: ours.gbpsStream === null ? null : round(ours.gbpsStream),
         stream_max_rel_diff: ours.streamDiff,
+        // what a kernel streaming at the read kernel's rate would reach in this steady state, given
+        // the measured fixed GPU cost of one dispatch: bytes / (bytes / read + dispatch)
+        ceiling_gbps: dispatchGpuUs === null || !bestReadTs ? null : round(bytes / (bytes / (bestReadTs * 1e9) + dispatchGpuUs * 1e-6) * 1e-9),
       };
       if (typeof o === 'string') {
         entry.ort_webgpu_gbps = null;

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
-import { openGpu, readBytes, readF32, run, storage, type Gpu } from './gpu.js';
+import { openGpu, readBytes, readF32, repoRoot, run, storage, type Gpu } from './gpu.js';
 import { gemvQ8, q8Vector, quantizeX, uploadMatrix, variantsFor, type GemvQ8Options } from './kernels.js';
 import { packFloat, packQuantized } from './pack.js';
 import { dequantized, dequantizedX, randomF32, randomQuantized, refGemv, refQuantizeX, relMaxErr, rng } from './reference.js';
@@ -41,6 +44,20 @@ describe('int8 activations (quant_x + gemv_q8)', () => {
   it('the adapter offers packed 4x8-bit dot products (Dawn always does, natively or polyfilled)', () => {
     expect(need().features.dot4).toBe(true);
     expect(variantsFor(need(), 'gemv_q8')).toEqual(need().features.subgroups ? ['base', 'sg'] : ['base']);
+  });
+
+  it('Dawn hands the driver native packed dot products (SPIR-V OpSDot), not a polyfill', () => {
+    // tools/dump-shader prints Tint's SPIR-V (Dawn's dump_shaders toggle writes it from native code)
+    const tool = join(repoRoot(), 'dist', 'kernels-wgsl', 'tools', 'dump-shader.js');
+    if (!existsSync(tool)) throw new Error(`${tool} missing: run npm run build (npm test does)`);
+    const r = spawnSync(process.execPath, [tool, 'gemv_q8_sg.wgsl', 'KIND=0', 'WG=64', 'GROUPS=2', 'ROWS=4', 'UNROLL=2'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('OpCapability DotProductInput4x8BitPacked');
+    expect(r.stdout.match(/OpSDot /g)?.length ?? 0).toBeGreaterThanOrEqual(8);
+    expect(r.stdout).toContain('OpGroupNonUniformFAdd');
+    const bad = spawnSync(process.execPath, [tool, 'gemv_q8_sg.wgsl', 'ROWS=x'], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("override ROWS needs a number, true or false, not 'x'");
   });
 
   it('quant_x: per-block int8 with d = max|x| / 127, ties to even, zero padding, exact sums', async () => {
@@ -109,7 +126,10 @@ describe('int8 activations (quant_x + gemv_q8)', () => {
       // the subgroup variant with more row groups than subgroups, 8 rows, one subgroup per workgroup
       configs.push({ variant: 'sg', wg: 64, rows: 3 }, { variant: 'sg', wg: 8, rows: 8 });
       configs.push({ variant: 'base', wg: 32, tpr: 32, rows: 3 }, { variant: 'base', wg: 64, tpr: 16, rows: 4 });
-      for (const c of s.bits === 4 && s.groupSize === 32 && s.symmetric ? configs : configs.slice(0, 4)) {
+      // two chunks per loop trip (an odd number of chunks per lane leaves the second one invalid)
+      configs.push({ variant: 'sg', wg: 16, rows: 2, unroll: 2 }, { variant: 'base', wg: 8, tpr: 4, rows: 3, unroll: 2 });
+      const some = [...configs.slice(0, 4), { variant: 'sg', wg: 8, rows: 3, unroll: 2 } as const];
+      for (const c of s.bits === 4 && s.groupSize === 32 && s.symmetric ? configs : some) {
         const yb = storage(g, N * 4);
         await run(g, [quantizeX(g, xb, v), ...gemvQ8(g, m, v, yb, c)]);
         const got = await readF32(g, yb, N);

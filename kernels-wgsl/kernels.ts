@@ -213,6 +213,8 @@ export interface GemvQ8Options {
   readonly tpr?: number;
   /** rows per row group, <= 8 (default 4) */
   readonly rows?: number;
+  /** chunks per loop trip: 2 issues the next chunk's loads before this one's math (default 1) */
+  readonly unroll?: 1 | 2;
 }
 
 /**
@@ -230,7 +232,7 @@ export function gemvQ8(gpu: Gpu, m: GpuMatrix, x: Q8Vector, y: GPUBuffer, opts: 
   const geometry: OverrideValues =
     // enough row groups for the most subgroups a workgroup can have (WGSL's smallest size is 4)
     variant === 'sg' ? { GROUPS: Math.max(1, Math.floor(wg / Math.max(4, gpu.subgroupMinSize))) } : { TPR: tpr };
-  const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, ...geometry };
+  const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, UNROLL: opts.unroll ?? 1, ...geometry };
   const pipe = kernelPipeline(gpu, 'gemv_q8', variant, o);
   return m.shards.map((s) => {
     const grid = gridOf('gemv_q8', { rows: s.rows }, o);

@@ -23,6 +23,9 @@ override SCALE_F16: bool = true;
 override HAS_ZEROS: bool = false;
 override WG: u32 = 64u;      // threads per workgroup
 override GROUPS: u32 = 2u;   // row groups per workgroup: WG / the smallest subgroup size
+// chunks per loop trip per row: 2 issues the next chunk's loads before this one's math (more
+// bytes in flight per thread when a row has few chunks per lane)
+override UNROLL: u32 = 1u;
 override ROWS: u32 = 4u;     // rows per row group, at most MAX_ROWS (8)
 
 const MAX_ROWS: u32 = 8u;
@@ -82,43 +85,44 @@ fn rowChunk(row: u32, c: u32, a: vec4<u32>, b: vec4<u32>, ds: vec2<f32>) -> f32 
   return f32(dotInt8(wv, a)) * ds.x;
 }
 
+// Adds chunk c of rows r0 .. r0 + ROWS - 1 to acc (nothing when !valid: c is clamped, so the
+// loads stay in bounds and the code stays branch-free). Rows past the shard repeat its last row,
+// whose results are never stored.
+fn accumulate(acc: ptr<function, array<f32, MAX_ROWS>>, r0: u32, c_: u32, valid: bool) {
+  let c = min(c_, p.chunksPerRow - 1u);
+  var a: vec4<u32>;
+  var b = vec4<u32>(0u);
+  var ds: vec2<f32>;
+  if (KIND == 0u) {
+    a = xq[2u * c];
+    b = xq[2u * c + 1u];
+    ds = xd[c];
+  } else {
+    a = xq[c];
+    ds = xd[c >> 1u];
+  }
+  let last = p.rows - 1u;
+  // rows unrolled with constant indices (the ROWS guards fold away): acc stays in registers
+  if (ROWS > 0u) { (*acc)[0] += select(0.0, rowChunk(min(r0, last), c, a, b, ds), valid); }
+  if (ROWS > 1u) { (*acc)[1] += select(0.0, rowChunk(min(r0 + 1u, last), c, a, b, ds), valid); }
+  if (ROWS > 2u) { (*acc)[2] += select(0.0, rowChunk(min(r0 + 2u, last), c, a, b, ds), valid); }
+  if (ROWS > 3u) { (*acc)[3] += select(0.0, rowChunk(min(r0 + 3u, last), c, a, b, ds), valid); }
+  if (ROWS > 4u) { (*acc)[4] += select(0.0, rowChunk(min(r0 + 4u, last), c, a, b, ds), valid); }
+  if (ROWS > 5u) { (*acc)[5] += select(0.0, rowChunk(min(r0 + 5u, last), c, a, b, ds), valid); }
+  if (ROWS > 6u) { (*acc)[6] += select(0.0, rowChunk(min(r0 + 6u, last), c, a, b, ds), valid); }
+  if (ROWS > 7u) { (*acc)[7] += select(0.0, rowChunk(min(r0 + 7u, last), c, a, b, ds), valid); }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32,
         @builtin(subgroup_size) width: u32, @builtin(subgroup_id) sg: u32, @builtin(num_subgroups) nsg: u32) {
   let last = p.rows - 1u;
   for (var g = sg; g < GROUPS; g += nsg) {
     let r0 = ((wid.x + wid.y * p.gridX) * GROUPS + g) * ROWS;
-    // rows clamped: the ragged last block repeats the shard's last row, never stored
-    let rw0 = min(r0, last);
-    let rw1 = min(r0 + 1u, last);
-    let rw2 = min(r0 + 2u, last);
-    let rw3 = min(r0 + 3u, last);
-    let rw4 = min(r0 + 4u, last);
-    let rw5 = min(r0 + 5u, last);
-    let rw6 = min(r0 + 6u, last);
-    let rw7 = min(r0 + 7u, last);
     var acc: array<f32, MAX_ROWS>;
-    for (var c = lane; c < p.chunksPerRow; c += width) {
-      var a: vec4<u32>;
-      var b = vec4<u32>(0u);
-      var ds: vec2<f32>;
-      if (KIND == 0u) {
-        a = xq[2u * c];
-        b = xq[2u * c + 1u];
-        ds = xd[c];
-      } else {
-        a = xq[c];
-        ds = xd[c >> 1u];
-      }
-      // rows unrolled with constant indices (the ROWS guards fold away): acc stays in registers
-      if (ROWS > 0u) { acc[0] += rowChunk(rw0, c, a, b, ds); }
-      if (ROWS > 1u) { acc[1] += rowChunk(rw1, c, a, b, ds); }
-      if (ROWS > 2u) { acc[2] += rowChunk(rw2, c, a, b, ds); }
-      if (ROWS > 3u) { acc[3] += rowChunk(rw3, c, a, b, ds); }
-      if (ROWS > 4u) { acc[4] += rowChunk(rw4, c, a, b, ds); }
-      if (ROWS > 5u) { acc[5] += rowChunk(rw5, c, a, b, ds); }
-      if (ROWS > 6u) { acc[6] += rowChunk(rw6, c, a, b, ds); }
-      if (ROWS > 7u) { acc[7] += rowChunk(rw7, c, a, b, ds); }
+    for (var c = lane; c < p.chunksPerRow; c += width * UNROLL) {
+      accumulate(&acc, r0, c, true);
+      if (UNROLL > 1u) { accumulate(&acc, r0, c + width, c + width < p.chunksPerRow); }
     }
     for (var r = 0u; r < ROWS; r++) {
       var s = subgroupAdd(acc[r]);
