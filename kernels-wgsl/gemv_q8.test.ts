@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readBytes, readF32, repoRoot, run, storage, type Gpu } from './gpu.js';
-import { gemvQ8, q8Vector, quantizeX, uploadMatrix, variantsFor, type GemvQ8Options } from './kernels.js';
+import { gemvQ8, q8Vector, quantizeX, rmsnorm, rmsnormQ8, swiglu, swigluQ8, uploadMatrix, variantsFor, type GemvQ8Options, type Q8Vector } from './kernels.js';
 import { packFloat, packQuantized } from './pack.js';
-import { dequantized, dequantizedX, randomF32, randomQuantized, refGemv, refQuantizeX, relMaxErr, rng } from './reference.js';
+import { dequantized, dequantizedX, randomF32, randomQuantized, refGemv, refQuantizeX, refRmsNorm, refSwiglu, relMaxErr, rng } from './reference.js';
 
 // Against the reference on the SAME int8 activations the kernel read back: only f32 rounding of
 // the block sums differs (integer dot products are exact).
@@ -25,15 +25,26 @@ function need(): Gpu {
   return gpu;
 }
 
+interface Q8Host {
+  q: Int8Array;
+  d: Float32Array;
+  sum: Float32Array;
+}
+
 /** x quantized on the GPU, read back as (q, d, sum). */
-async function quantizedOnGpu(g: Gpu, x: Float32Array): Promise<{ q: Int8Array; d: Float32Array; sum: Float32Array }> {
+async function quantizedOnGpu(g: Gpu, x: Float32Array): Promise<Q8Host> {
   const v = q8Vector(g, x.length);
   const xb = storage(g, x);
   await run(g, [quantizeX(g, xb, v)]);
-  const q = new Int8Array(await readBytes(g, v.q, v.blocks * 32));
-  const dd = new Float32Array(await readBytes(g, v.d, v.blocks * 8));
+  const out = await readQ8(g, v);
   v.destroy();
   xb.destroy();
+  return out;
+}
+
+async function readQ8(g: Gpu, v: Q8Vector): Promise<Q8Host> {
+  const q = new Int8Array(await readBytes(g, v.q, v.blocks * 32));
+  const dd = new Float32Array(await readBytes(g, v.d, v.blocks * 8));
   const d = new Float32Array(v.blocks);
   const sum = new Float32Array(v.blocks);
   for (let b = 0; b < v.blocks; b++) [d[b], sum[b]] = [dd[2 * b], dd[2 * b + 1]];
@@ -142,6 +153,52 @@ describe('int8 activations (quant_x + gemv_q8)', () => {
       m.destroy();
     });
   }
+
+  // Two int8 encodings of (nearly) the same values: equal scales, and q equal except a rare +-1
+  // where the two computations of a value round to different sides of a .5 boundary.
+  function expectSameQ8(got: Q8Host, want: Q8Host, what: string): void {
+    expect(got.d.length).toBe(want.d.length);
+    for (let b = 0; b < want.d.length; b++) expect(Math.abs(got.d[b] - want.d[b]), `${what} d[${b}]`).toBeLessThanOrEqual(Math.abs(want.d[b]) * 2 ** -20);
+    let flips = 0;
+    for (let k = 0; k < want.q.length; k++) {
+      expect(Math.abs(got.q[k] - want.q[k]), `${what} q[${k}]`).toBeLessThanOrEqual(1);
+      flips += got.q[k] === want.q[k] ? 0 : 1;
+    }
+    expect(flips, what).toBeLessThanOrEqual(2);
+    for (let b = 0; b < got.d.length; b++) {
+      let s = 0;
+      for (let k = b * 32; k < b * 32 + 32; k++) s += got.q[k];
+      expect(got.sum[b], `${what} sum[${b}]`).toBe(s);
+    }
+  }
+
+  it('rmsnorm_q8 and swiglu_q8 write what quant_x writes for rmsnorm / swiglu outputs (ragged n)', async () => {
+    const g = need();
+    const r = rng(77);
+    const n = 32 * 70 + 5;
+    const x = randomF32(r, n, 2);
+    const weight = randomF32(r, n, 1.5);
+    const gate = randomF32(r, n, 4);
+    const up = randomF32(r, n, 2);
+    const [xb, wb, gb, ub, yb] = [storage(g, x), storage(g, weight), storage(g, gate), storage(g, up), storage(g, n * 4)];
+    const fused = q8Vector(g, n);
+    const viaQuant = q8Vector(g, n);
+    const cases: [string, () => ReturnType<typeof rmsnorm>, () => ReturnType<typeof rmsnorm>, Float32Array][] = [
+      ['rmsnorm', () => rmsnorm(g, xb, wb, yb, 1, n, 1e-5), () => rmsnormQ8(g, xb, wb, fused, 1e-5), refRmsNorm(x, 1, n, weight, 1e-5)],
+      ['swiglu', () => swiglu(g, gb, ub, yb, n), () => swigluQ8(g, gb, ub, fused), refSwiglu(gate, up)],
+    ];
+    for (const [what, unfused, fusedOp, ref] of cases) {
+      await run(g, [unfused(), quantizeX(g, yb, viaQuant), fusedOp()]);
+      const got = await readQ8(g, fused);
+      expectSameQ8(got, await readQ8(g, viaQuant), `${what}: fused vs quant_x`);
+      // and against the float reference: within one int8 step of the exact values
+      const back = dequantizedX(got.q, got.d, n);
+      for (let k = 0; k < n; k++) expect(Math.abs(back[k] - ref[k]), `${what} [${k}]`).toBeLessThanOrEqual(got.d[k >> 5] * 0.5001 + 1e-6);
+    }
+    [xb, wb, gb, ub, yb].forEach((b) => b.destroy());
+    fused.destroy();
+    viaQuant.destroy();
+  });
 
   it('refuses float weights, a K mismatch and a bad geometry, naming them', () => {
     const g = need();

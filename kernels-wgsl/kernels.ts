@@ -51,6 +51,13 @@ export const KERNELS = {
     workgroup: () => [64, 1],
     grid: (s) => fold(Math.ceil(s.blocks / 64)),
   },
+  // producers that write gemv_q8's input directly (no separate quant_x dispatch)
+  rmsnorm_q8: { variants: { base: { file: 'rmsnorm_q8.wgsl', requires: ['packed_4x8_integer_dot_product'] } }, workgroup: () => [256, 1], grid: () => [1, 1, 1] },
+  swiglu_q8: {
+    variants: { base: { file: 'swiglu_q8.wgsl', requires: ['packed_4x8_integer_dot_product'] } },
+    workgroup: () => [64, 1],
+    grid: (s) => fold(Math.ceil(s.blocks / 64)),
+  },
   // 2-D output tiles of TILE x TILE (M x N), 16 x 16 threads each computing 4 x 4
   gemm: {
     variants: { base: { file: 'gemm.wgsl', requires: [] }, f16: { file: 'gemm_f16.wgsl', requires: ['shader-f16'] } },
@@ -269,6 +276,16 @@ function simple(gpu: Gpu, name: KernelName, size: Record<string, number>, words:
 
 export function rmsnorm(gpu: Gpu, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, rows: number, n: number, eps: number): Dispatch {
   return simple(gpu, 'rmsnorm', { rows }, (gx) => [n, { f: eps }, gx], [x, weight, y]);
+}
+
+/** RMSNorm of one row x [v.K] straight to int8 blocks (= quantizeX of rmsnorm's output). */
+export function rmsnormQ8(gpu: Gpu, x: GPUBuffer, weight: GPUBuffer, v: Q8Vector, eps: number): Dispatch {
+  return simple(gpu, 'rmsnorm_q8', {}, () => [v.K, { f: eps }, v.blocks], [x, weight, v.q, v.d]);
+}
+
+/** silu(gate) * up over v.K values straight to int8 blocks (= quantizeX of swiglu's output). */
+export function swigluQ8(gpu: Gpu, gate: GPUBuffer, up: GPUBuffer, v: Q8Vector): Dispatch {
+  return simple(gpu, 'swiglu_q8', { blocks: v.blocks }, (gx) => [v.K, v.blocks, gx], [gate, up, v.q, v.d]);
 }
 
 export function softmax(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, rows: number, n: number): Dispatch {
