@@ -16,7 +16,7 @@ const MATRIX = new Set(['gemv', 'gemm', 'embed']);
 function overrideSets(name: string, file: string): OverrideValues[] {
   // int8 activations: int4 (symmetric, asymmetric with f32 scales) and int8 weights, several geometries
   if (name === 'gemv_q8') {
-    const geo = file.includes('_sg') ? [{ WG: 256, GROUPS: 8, ROWS: 8, UNROLL: 2 }, { WG: 4, GROUPS: 1, ROWS: 1 }] : [{ WG: 256, TPR: 32, ROWS: 8, UNROLL: 2 }, { WG: 4, TPR: 1, ROWS: 1 }];
+    const geo: OverrideValues[] = file.includes('_sg') ? [{ WG: 256, GROUPS: 8, ROWS: 8, UNROLL: 2 }, { WG: 4, GROUPS: 1, ROWS: 1 }] : [{ WG: 256, TPR: 32, ROWS: 8, UNROLL: 2 }, { WG: 4, TPR: 1, ROWS: 1 }];
     return [{ KIND: 0 }, { KIND: 0, GROUP: 128, SCALE_F16: false, HAS_ZEROS: true, ...geo[0] }, { KIND: 1, ...geo[1] }];
   }
   if (!MATRIX.has(name)) return [{}];

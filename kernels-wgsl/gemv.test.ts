@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readF32, run, storage, type Gpu } from './gpu.js';
+import { useGpu } from './test-gpu.js';
 import { defaultVariant, gemv, uploadMatrix, variantsFor, type MatVariant } from './kernels.js';
 import { packFloat, packQuantized } from './pack.js';
 import { dequantized, randomF32, randomQuantized, refGemv, relMaxErr, rng } from './reference.js';
@@ -10,16 +11,7 @@ import { dequantized, randomF32, randomQuantized, refGemv, relMaxErr, rng } from
 const TOL_F32 = 2e-5;
 const TOL_F16_DECODE = 3e-3;
 
-let gpu: Gpu | null = null;
-beforeAll(async () => {
-  gpu = await openGpu();
-});
-afterAll(() => gpu?.destroy());
-
-function need(): Gpu {
-  if (!gpu) throw new Error('no WebGPU adapter: run .ci/install-wgsl.sh (Mesa 25 lavapipe)');
-  return gpu;
-}
+const need = useGpu();
 
 const schemes: { name: string; s: QuantScheme }[] = [];
 for (const g of [32, 64, 128]) {

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readBytes, readF32, repoRoot, run, storage, type Gpu } from './gpu.js';
+import { useGpu } from './test-gpu.js';
 import { gemvQ8, q8Vector, quantizeX, rmsnorm, rmsnormQ8, swiglu, swigluQ8, uploadMatrix, variantsFor, type GemvQ8Options, type Q8Vector } from './kernels.js';
 import { packFloat, packQuantized } from './pack.js';
 import { dequantized, dequantizedX, randomF32, randomQuantized, refGemv, refQuantizeX, refRmsNorm, refSwiglu, relMaxErr, rng } from './reference.js';
@@ -14,16 +15,7 @@ const TOL_SAME_X = 2e-5;
 // Against the float32 GEMV: x rounded to 1/254 of its block's max |x| (random data: ~3e-3).
 const TOL_FLOAT_X = 2e-2;
 
-let gpu: Gpu | null = null;
-beforeAll(async () => {
-  gpu = await openGpu();
-});
-afterAll(() => gpu?.destroy());
-
-function need(): Gpu {
-  if (!gpu) throw new Error('no WebGPU adapter: run .ci/install-wgsl.sh (Mesa 25 lavapipe)');
-  return gpu;
-}
+const need = useGpu();
 
 interface Q8Host {
   q: Int8Array;

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roundToF16 } from '../compiler/ir/half.js';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readF32, readU32, run, storage, type Gpu } from './gpu.js';
+import { useGpu } from './test-gpu.js';
 import { add, argmax, attentionDecode, attentionPrefill, decodeScratch, decodeSplits, embed, gemm, rmsnorm, rope, softmax, swiglu, uploadMatrix, variantsFor } from './kernels.js';
 import { packFloat, packQuantized, type PackedMatrix } from './pack.js';
 import {
@@ -28,15 +29,7 @@ const TOL_F16_TILE = 3e-3;
 // RoPE angles pos * invFreq are formed in f32 on the GPU (1 ulp of ~100 rad ~ 1e-5) before cos/sin.
 const TOL_ROPE = 1e-4;
 
-let gpu: Gpu | null = null;
-beforeAll(async () => {
-  gpu = await openGpu();
-});
-afterAll(() => gpu?.destroy());
-function need(): Gpu {
-  if (!gpu) throw new Error('no WebGPU adapter: run .ci/install-wgsl.sh (Mesa 25 lavapipe)');
-  return gpu;
-}
+const need = useGpu();
 
 const big = { maxBindingBytes: 2 ** 31 };
 /** Bytes of one packed row: shard limits in multiples of it force several shards. */
