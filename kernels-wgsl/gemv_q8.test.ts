@@ -5,9 +5,24 @@ import { describe, expect, it } from 'vitest';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readBytes, readF32, repoRoot, run, storage, type Gpu } from './gpu.js';
 import { useGpu } from './test-gpu.js';
-import { gemvQ8, q8Vector, quantizeX, rmsnorm, rmsnormQ8, swiglu, swigluQ8, uploadMatrix, variantsFor, type GemvQ8Options, type Q8Vector } from './kernels.js';
+import {
+  attentionDecode,
+  attentionDecodeQ8,
+  decodeScratch,
+  gemvQ8,
+  q8Vector,
+  quantizeX,
+  rmsnorm,
+  rmsnormQ8,
+  swiglu,
+  swigluQ8,
+  uploadMatrix,
+  variantsFor,
+  type GemvQ8Options,
+  type Q8Vector,
+} from './kernels.js';
 import { packFloat, packQuantized } from './pack.js';
-import { dequantized, dequantizedX, randomF32, randomQuantized, refGemv, refQuantizeX, refRmsNorm, refSwiglu, relMaxErr, rng } from './reference.js';
+import { dequantized, dequantizedX, randomF32, randomQuantized, refAttention, refGemv, refQuantizeX, refRmsNorm, refSwiglu, relMaxErr, rng } from './reference.js';
 
 // Against the reference on the SAME int8 activations the kernel read back: only f32 rounding of
 // the block sums differs (integer dot products are exact).
@@ -191,6 +206,32 @@ describe('int8 activations (quant_x + gemv_q8)', () => {
     fused.destroy();
     viaQuant.destroy();
   });
+
+  for (const [S, D, Hq] of [
+    [77, 64, 8],
+    [300, 128, 4],
+  ]) {
+    it(`attention decode to int8 (S ${S}, D ${D}) writes what attentionDecode + quant_x writes`, async () => {
+      const g = need();
+      const r = rng(S + D);
+      const shape = { Hq, Hkv: 2, D, scale: 1 / Math.sqrt(D) };
+      const [q, k, v] = [randomF32(r, Hq * D), randomF32(r, S * 2 * D), randomF32(r, S * 2 * D)];
+      const [qb, kb, vb, out] = [storage(g, q), storage(g, k), storage(g, v), storage(g, Hq * D * 4)];
+      const scratch = decodeScratch(g, shape);
+      const fused = q8Vector(g, Hq * D);
+      const viaQuant = q8Vector(g, Hq * D);
+      await run(g, [...attentionDecode(g, shape, S, qb, kb, vb, out, scratch), quantizeX(g, out, viaQuant), ...attentionDecodeQ8(g, shape, S, qb, kb, vb, fused, scratch)]);
+      const got = await readQ8(g, fused);
+      expectSameQ8(got, await readQ8(g, viaQuant), 'attention: fused vs quant_x');
+      const want = refAttention(q, k, v, 1, S, Hq, 2, D, shape.scale);
+      const back = dequantizedX(got.q, got.d, Hq * D);
+      for (let i = 0; i < Hq * D; i++) expect(Math.abs(back[i] - want[i]), `[${i}]`).toBeLessThanOrEqual(got.d[i >> 5] * 0.5001 + 1e-6);
+      expect(() => attentionDecodeQ8(g, { ...shape, D: 48 }, S, qb, kb, vb, q8Vector(g, Hq * 48), scratch)).toThrow(/multiple of 32, not 48/);
+      expect(() => attentionDecodeQ8(g, shape, S, qb, kb, vb, q8Vector(g, 32), scratch)).toThrow(/K = 32, not Hq \* D/);
+      [qb, kb, vb, out].forEach((b) => b.destroy());
+      [fused, viaQuant].forEach((b) => b.destroy());
+    });
+  }
 
   it('refuses float weights, a K mismatch and a bad geometry, naming them', () => {
     const g = need();

@@ -75,6 +75,12 @@ export const KERNELS = {
   // split-K flash decoding: one workgroup per (split, query head); then one per head to combine
   attn_decode: { variants: one('attn_decode.wgsl'), workgroup: () => [64, 1], grid: (s) => [s.splits, s.heads, 1] },
   attn_combine: { variants: one('attn_combine.wgsl'), workgroup: () => [64, 1], grid: (s) => [s.heads, 1, 1] },
+  // the same merge writing gemv_q8's int8 input (o_proj's x)
+  attn_combine_q8: {
+    variants: { base: { file: 'attn_combine_q8.wgsl', requires: ['packed_4x8_integer_dot_product'] } },
+    workgroup: () => [64, 1],
+    grid: (s) => [s.heads, 1, 1],
+  },
   // causal prefill: one workgroup per (query token, head)
   attn_prefill: { variants: one('attn_prefill.wgsl'), workgroup: () => [64, 1], grid: (s) => [s.tokens, s.heads, 1] },
   // bandwidth reference: WG threads per workgroup, 16 vec4 words per thread
@@ -350,13 +356,39 @@ export function attentionDecode(
   scratch: DecodeScratch,
   maxSplits = 32,
 ): Dispatch[] {
+  const { partials, splits } = decodePartials(gpu, a, S, q, kc, vc, scratch, maxSplits);
+  return [partials, simple(gpu, 'attn_combine', { heads: a.Hq }, () => [a.Hq, a.D, splits], [scratch.partO, scratch.partML, out])];
+}
+
+/** Phase 1 of decode attention: the split-K partials into `scratch`. */
+function decodePartials(gpu: Gpu, a: AttnShape, S: number, q: GPUBuffer, kc: GPUBuffer, vc: GPUBuffer, scratch: DecodeScratch, maxSplits: number): { partials: Dispatch; splits: number } {
   if (a.D > 256) throw new Error('kernels-wgsl: head dim > 256');
   const { splits, splitLen } = decodeSplits(S, maxSplits);
   if (scratch.partML.size < splits * a.Hq * 2 * 4 || scratch.partO.size < splits * a.Hq * a.D * 4) throw new Error('kernels-wgsl: decode scratch too small');
-  const { partO, partML } = scratch;
-  const p1 = simple(gpu, 'attn_decode', { splits, heads: a.Hq }, () => [S, a.Hq, a.Hkv, a.D, splitLen, { f: a.scale }], [q, kc, vc, partO, partML]);
-  const p2 = simple(gpu, 'attn_combine', { heads: a.Hq }, () => [a.Hq, a.D, splits], [partO, partML, out]);
-  return [p1, p2];
+  const partials = simple(gpu, 'attn_decode', { splits, heads: a.Hq }, () => [S, a.Hq, a.Hkv, a.D, splitLen, { f: a.scale }], [q, kc, vc, scratch.partO, scratch.partML]);
+  return { partials, splits };
+}
+
+/**
+ * attentionDecode with the output written as int8 blocks for gemv_q8 (the o_proj's input): the
+ * same values as attentionDecode followed by quantizeX. out.K must be Hq * D, D a multiple of 32.
+ */
+export function attentionDecodeQ8(
+  gpu: Gpu,
+  a: AttnShape,
+  S: number,
+  q: GPUBuffer,
+  kc: GPUBuffer,
+  vc: GPUBuffer,
+  out: Q8Vector,
+  scratch: DecodeScratch,
+  maxSplits = 32,
+): Dispatch[] {
+  if (a.D % 32 !== 0) throw new Error(`kernels-wgsl: attentionDecodeQ8 needs a head dim that is a multiple of 32, not ${a.D}`);
+  if (out.K !== a.Hq * a.D) throw new Error(`kernels-wgsl: attentionDecodeQ8 output has K = ${out.K}, not Hq * D = ${a.Hq * a.D}`);
+  const { partials, splits } = decodePartials(gpu, a, S, q, kc, vc, scratch, maxSplits);
+  const combine = simple(gpu, 'attn_combine_q8', { heads: a.Hq }, () => [a.Hq, a.D, splits], [scratch.partO, scratch.partML, out.q, out.d]);
+  return [partials, combine];
 }
 
 /** Causal prefill attention: q [T, Hq, D] at positions past..past+T-1; k, v [past+T, Hkv, D]. */
