@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the WGSL benchmark on the GPU machine from what h100-prepare.sh put in .h100/.
 # Writes $OUT/bench.json (the --json line) and $OUT/bench.log (progress, per-config numbers).
+# Extra arguments go to the bench (e.g. --quick: best known float-x configs, no ORT, whole q8 sweep).
 set -eu
 ROOT=$(pwd)
 H=$ROOT/.h100
@@ -26,6 +27,6 @@ export LD_LIBRARY_PATH="$T${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ -e /dev/nvidiactl ]; then export VK_ICD_FILENAMES="$H/nvidia_icd.json"; fi
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv > "$OUTDIR/gpu.txt" 2>&1 || true
 "$T/node" --version
-"$T/node" dist/bench/kernels-wgsl.js --json --verbose > "$OUTDIR/bench.json" 2> "$OUTDIR/bench.log" || { tail -30 "$OUTDIR/bench.log"; exit 1; }
+"$T/node" dist/bench/kernels-wgsl.js --json --verbose "$@" > "$OUTDIR/bench.json" 2> "$OUTDIR/bench.log" || { tail -30 "$OUTDIR/bench.log"; exit 1; }
 grep -v '^Warning' "$OUTDIR/bench.log" | tail -60
 cat "$OUTDIR/bench.json"
