@@ -14,7 +14,8 @@
 // ceiling_gbps: the steady-state rate of a kernel that streamed at read_gbps, given the measured GPU
 // cost of one dispatch (bytes / (bytes / read + dispatch_gpu_us)). Per shape, "q8" is the same set
 // of measurements for the int8-activation kernel (quant_x + gemv_q8; x quantized once per timed
-// list, that dispatch included), with quant_x_us and its output's distance to the float kernel's.
+// list, that dispatch included), with quant_x_us, its output's distance to the float kernel's, and
+// its own rival: ORT's MatMulNBits with accuracy_level 4 (ORT quantizes x to int8 as well).
 import * as ort from 'onnxruntime-node';
 import protoPkg from 'onnx-proto';
 import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
@@ -366,8 +367,11 @@ function tensor(name: string, dims: number[], dataType: number, data: Uint8Array
   return { name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** MatMulNBits (com.microsoft), `copies` independent nodes on the same input x [1, K]. */
-function matMulNBitsModel(q: QuantizedMatrix, copies: number): Uint8Array {
+/**
+ * MatMulNBits (com.microsoft), `copies` independent nodes on the same input x [1, K].
+ * accuracyLevel 4 lets ORT quantize x to int8 (its WebGPU EP then takes its DP4A path).
+ */
+function matMulNBitsModel(q: QuantizedMatrix, copies: number, accuracyLevel: 0 | 4): Uint8Array {
   const { rows: N, cols: K, nGroups } = q;
   const bits = q.scheme.bits;
   const block = bits === 4 ? q.scheme.groupSize : 32;
@@ -404,6 +408,7 @@ function matMulNBitsModel(q: QuantizedMatrix, copies: number): Uint8Array {
         { name: 'N', type: 2, i: N },
         { name: 'bits', type: 2, i: bits },
         { name: 'block_size', type: 2, i: block },
+        ...(accuracyLevel ? [{ name: 'accuracy_level', type: 2, i: accuracyLevel }] : []),
       ],
     });
     outputs.push(vi(`y${c}`, [1, N]));
@@ -424,9 +429,9 @@ interface OrtResult {
   y: Float32Array;
 }
 
-async function benchOrt(q: QuantizedMatrix, x: Float32Array, copies: number, cpu: boolean): Promise<OrtResult | string> {
+async function benchOrt(q: QuantizedMatrix, x: Float32Array, copies: number, cpu: boolean, accuracyLevel: 0 | 4 = 0): Promise<OrtResult | string> {
   try {
-    const session = await ort.InferenceSession.create(matMulNBitsModel(q, copies), { executionProviders: ['webgpu'] });
+    const session = await ort.InferenceSession.create(matMulNBitsModel(q, copies, accuracyLevel), { executionProviders: ['webgpu'] });
     const feeds = { x: new ort.Tensor('float32', x, [1, q.cols]) };
     let out = await session.run(feeds); // warm-up
     const minSeconds = cpu ? 1 : 0.3;
@@ -546,6 +551,17 @@ async function main(): Promise<void> {
           // the price of int8 activations on this random data, vs the float-activation kernel
           max_rel_diff_vs_f32x: Number(relMaxErr(q8.y, ours.y).toExponential(2)),
         };
+        // the like-for-like rival: ORT's MatMulNBits with accuracy_level 4 (int8 activations)
+        const o4 = QUICK ? 'skipped (--quick)' : await benchOrt(q, x, ortCopies, cpu, 4);
+        const q8e = entry.q8 as Record<string, unknown>;
+        if (typeof o4 === 'string') {
+          q8e.ort_webgpu_gbps = null;
+          q8e.ort_error = o4;
+        } else {
+          q8e.ort_webgpu_gbps = round((bytes / o4.seconds) * 1e-9);
+          q8e.ort_us = round(o4.seconds * 1e6);
+          q8e.ort_max_rel_diff = Number(relMaxErr(q8.y, o4.y).toExponential(2));
+        }
       }
       log(`  -> ${JSON.stringify(entry)} [${elapsed()}]`);
       shapes[`${N}x${K}`] = entry;
