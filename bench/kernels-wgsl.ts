@@ -136,7 +136,7 @@ interface Config {
   magic?: boolean;
   /** q8x: threads per row group (0: the subgroup variant, a subgroup per row group) */
   tpr?: number;
-  /** q8x: chunks per loop trip */
+  /** q8x and rg: chunks per loop trip */
   unroll?: 1 | 2;
 }
 
@@ -215,7 +215,7 @@ function candidates(gpu: Gpu, cpu: boolean, family: Family): Config[] {
           { variant: 'sg', wg: 128, rows: 8 },
           { variant: 'base', wg: 64, rows: 4 },
         ];
-    return best.filter((c) => variantsFor(gpu, 'gemv').includes(c.variant));
+    return [...best.filter((c) => variantsFor(gpu, 'gemv').includes(c.variant)), ...rgCandidates(gpu, cpu)];
   }
   const vs = variantsFor(gpu, 'gemv').filter((v) => v === 'sg' || v === 'base');
   const geo: [number, number][] = cpu
@@ -243,7 +243,29 @@ function candidates(gpu: Gpu, cpu: boolean, family: Family): Config[] {
   for (const variant of vs) out.push({ variant, wg: cpu ? 16 : 128, rows: cpu ? 8 : 4, stageX: cpu });
   // plain int->float conversions instead of the 2^23 trick, for comparison
   for (const variant of vs) out.push({ variant, wg: cpu ? 16 : 64, rows: cpu ? 8 : 4, magic: false });
-  return out;
+  return [...out, ...rgCandidates(gpu, cpu)];
+}
+
+/** The rg variant (row group per subgroup, x staged once for the whole K), where subgroups exist. */
+function rgCandidates(gpu: Gpu, cpu: boolean): Config[] {
+  if (!variantsFor(gpu, 'gemv').includes('rg')) return [];
+  const geo: [number, number, 1 | 2][] = cpu
+    ? [
+        [16, 4, 1],
+        [8, 4, 1],
+        [32, 8, 1],
+      ]
+    : [
+        [64, 4, 1],
+        [128, 4, 1],
+        [128, 2, 1],
+        [256, 4, 1],
+        [128, 8, 1],
+        [128, 4, 2],
+        [64, 2, 2],
+        [256, 2, 2],
+      ];
+  return geo.map(([wg, rows, unroll]) => ({ variant: 'rg', wg, rows, unroll }));
 }
 
 const label = (c: Config): string => `${c.tpr === undefined ? c.variant : c.variant === 'sg' ? 'q8 sg' : 'q8'} wg${c.wg}${c.tpr ? ` tpr${c.tpr}` : ''} rows${c.rows}${c.unroll === 2 ? ' u2' : ''}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
@@ -296,7 +318,7 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   // decoder quantizes each activation once for all the matrices that read it
   const xq = q8Vector(gpu, q.cols);
   const ys = mats.map(() => storage(gpu, q.rows * 4));
-  const opts = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic });
+  const opts = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic, unroll: c.unroll });
   const one = (c: Config, m: GpuMatrix, y: GPUBuffer): Dispatch[] =>
     family === 'q8x' ? gemvQ8(gpu, m, xq, y, { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows, unroll: c.unroll }) : gemv(gpu, m, xb, y, opts(c));
   const quant = family === 'q8x' ? [quantizeX(gpu, xb, xq)] : [];
@@ -307,7 +329,15 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
     (ts ? await measurePass(gpu, d, minSeconds) : await measure(gpu, d, minSeconds)) / copies;
   const swept: { c: Config; t: number }[] = [];
   for (const c of candidates(gpu, cpu, family)) {
-    const t = await steady(build(c), cpu ? 0.15 : 0.01);
+    let d: Dispatch[];
+    try {
+      d = build(c);
+    } catch (e) {
+      // e.g. rg when this K's x does not fit the device's workgroup memory
+      log(`  ${label(c)}: skipped (${e instanceof Error ? e.message : String(e)})`);
+      continue;
+    }
+    const t = await steady(d, cpu ? 0.15 : 0.01);
     log(`  ${label(c)}: ${((bytes / t) * 1e-9).toFixed(2)} GB/s`);
     swept.push({ c, t });
   }

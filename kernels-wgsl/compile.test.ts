@@ -23,7 +23,9 @@ function overrideSets(name: string, file: string): OverrideValues[] {
   const sets: OverrideValues[] = [];
   for (const KIND of [0, 1, 2, 3]) sets.push({ KIND, SCALE_F16: KIND !== 3, HAS_ZEROS: false });
   sets.push({ KIND: 0, GROUP: 128, SCALE_F16: false, HAS_ZEROS: true });
-  if (name === 'gemv') sets.push({ KIND: 0, WG: 64, ROWS: 8, XS: 576 }, { KIND: 1, WG: 32, ROWS: 1, STAGE_X: false, XS: 1 });
+  // rg: whole-K x staging (XS slots), row groups per subgroup, unrolled chunk loop
+  if (file === 'gemv_rg.wgsl') sets.push({ KIND: 0, WG: 256, GROUPS: 8, ROWS: 8, UNROLL: 2, XS: 900 }, { KIND: 1, WG: 4, GROUPS: 1, ROWS: 1, XS: 5 });
+  else if (name === 'gemv') sets.push({ KIND: 0, WG: 64, ROWS: 8, XS: 576 }, { KIND: 1, WG: 32, ROWS: 1, STAGE_X: false, XS: 1 });
   // the f16-decode files have no MAGIC override
   if (name === 'gemv' && !file.includes('f16')) sets.push({ KIND: 0, MAGIC: false }, { KIND: 1, MAGIC: false });
   return sets;

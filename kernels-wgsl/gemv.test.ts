@@ -66,9 +66,17 @@ describe('gemv', () => {
       // Each pipeline is an LLVM compile on lavapipe (seconds, cold), so the grid is lean: every
       // scheme on the default variant and geometry; the other variants on int4 g32 sym f16; both
       // x paths and both int->float paths with other geometries on one int4 and one int8 scheme.
-      const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean; magic?: boolean }[] = [{ variant: defaultVariant(g, 'gemv') }];
+      const configs: { variant: MatVariant; wg?: number; rows?: number; stageX?: boolean; magic?: boolean; unroll?: 1 | 2 }[] = [{ variant: defaultVariant(g, 'gemv') }];
+      // the whole-K-staged row-group variant on every scheme; with other geometries (two chunks per
+      // trip, 8 rows, more row groups than subgroups, one subgroup) on three of them
+      if (variantsFor(g, 'gemv').includes('rg')) {
+        configs.push({ variant: 'rg' });
+        if (name === 'int4 g32 sym f16' || name === 'int4 g128 asym f32' || name === 'int8 f16') {
+          configs.push({ variant: 'rg', wg: 16, rows: 3, unroll: 2 }, { variant: 'rg', wg: 8, rows: 8, magic: false }, { variant: 'rg', wg: 64, rows: 1, unroll: 2 });
+        }
+      }
       if (name === 'int4 g32 sym f16') {
-        for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant) configs.push({ variant: v });
+        for (const v of variantsFor(g, 'gemv')) if (v !== configs[0].variant && v !== 'rg') configs.push({ variant: v });
         // 16 rows per workgroup on shards of 32 rows (every unrolled row slot holds a distinct row),
         // more rows than threads, both x paths and both reductions
         configs.push({ variant: defaultVariant(g, 'gemv'), wg: 8, rows: 16, stageX: true }, { variant: 'base', wg: 16, rows: 16, stageX: false });
@@ -95,6 +103,20 @@ describe('gemv', () => {
       xb.destroy();
     });
   }
+
+  it('the rg variant refuses a K whose x does not fit workgroup memory, naming the sizes', () => {
+    const g = need();
+    if (!variantsFor(g, 'gemv').includes('rg')) return;
+    const K = (g.maxWorkgroupStorage / 4) * 2; // f32 x of K values is twice the limit
+    const m = uploadMatrix(g, packFloat(new Float32Array(4 * K), 4, K, 'f32', { maxBindingBytes: g.maxBindingBytes }));
+    const xb = storage(g, K * 4);
+    expect(() => gemv(g, m, xb, storage(g, 16), { variant: 'rg' })).toThrow(new RegExp(`rg stages all of x: K = ${K} \\(f32\\) needs ${K * 4} B of workgroup memory, the device has ${g.maxWorkgroupStorage}`));
+    const small = uploadMatrix(g, packFloat(new Float32Array(4 * 8), 4, 8, 'f32', { maxBindingBytes: g.maxBindingBytes }));
+    expect(() => gemv(g, small, xb, storage(g, 16), { variant: 'rg', rows: 9 })).toThrow(/1\.\.8 rows per row group, not 9/);
+    small.destroy();
+    m.destroy();
+    xb.destroy();
+  });
 
   for (const kind of ['f16', 'f32'] as const) {
     it(`${kind} weights: every variant matches`, async () => {

@@ -1,11 +1,12 @@
 // Kernel table (files, required features, workgroup sizes, dispatch geometry as data) and the
 // typed host entry points that turn tensors into dispatches.
 import { bindGroup, fold, pipeline, storage, uniform, type Dispatch, type Gpu, type OverrideValues } from './gpu.js';
-import { KIND_CODE, type PackedMatrix, type WeightKind } from './pack.js';
+import { CHUNK_VALUES, KIND_CODE, type PackedMatrix, type WeightKind } from './pack.js';
 
 // device features, and the WGSL language feature of the int8-activation kernels
 export type Feature = 'shader-f16' | 'subgroups' | 'packed_4x8_integer_dot_product';
-export type MatVariant = 'base' | 'sg' | 'f16' | 'sg_f16';
+// rg: "row group per subgroup" GEMV with x staged once for the whole K (gemv only)
+export type MatVariant = 'base' | 'sg' | 'f16' | 'sg_f16' | 'rg';
 
 interface VariantSpec {
   readonly file: string;
@@ -31,9 +32,11 @@ export const KERNELS = {
       sg: { file: 'gemv_sg.wgsl', requires: ['subgroups'] },
       f16: { file: 'gemv_f16.wgsl', requires: ['shader-f16'] },
       sg_f16: { file: 'gemv_sg_f16.wgsl', requires: ['subgroups', 'shader-f16'] },
+      rg: { file: 'gemv_rg.wgsl', requires: ['subgroups'] },
     },
     workgroup: (o) => [num(o, 'WG', 64), 1],
-    grid: (s, o) => fold(Math.ceil(s.rows / num(o, 'ROWS', 4))),
+    // rg: GROUPS row groups of ROWS rows per workgroup; the others: ROWS rows
+    grid: (s, o) => fold(Math.ceil(s.rows / (num(o, 'GROUPS', 1) * num(o, 'ROWS', 4)))),
   },
   // int8 activations (packed dot products): GROUPS row groups of ROWS rows per workgroup (base:
   // GROUPS = WG / TPR threads per row group; sg: a row group is a subgroup)
@@ -168,6 +171,13 @@ export interface GemvOptions {
   readonly stageX?: boolean;
   /** Integer-to-float by the 2^23 mantissa trick (default true; false: plain conversions). */
   readonly magic?: boolean;
+  /** rg: chunks per loop trip (2: the next chunk's loads before this one's math; default 1) */
+  readonly unroll?: 1 | 2;
+}
+
+/** Workgroup bytes the rg variant needs to stage all of x for this matrix (one padding vec4 per chunk). */
+export function gemvRgStageBytes(meta: Pick<GpuMatrix['meta'], 'kind' | 'chunksPerRow'>): number {
+  return meta.chunksPerRow * (CHUNK_VALUES[meta.kind] / 4 + (meta.kind === 'f32' ? 0 : 1)) * 16;
 }
 
 /** Workgroup bytes of the staged-x GEMV: x tile (9 vec4 per thread) + reduction (WG * ROWS f32). */
@@ -180,8 +190,19 @@ export function gemv(gpu: Gpu, m: GpuMatrix, x: GPUBuffer, y: GPUBuffer, opts: G
   const variant = opts.variant ?? defaultVariant(gpu, 'gemv');
   const wg = opts.wg ?? 64;
   const rows = opts.rows ?? 4;
-  const stage = opts.stageX ?? (!gpu.cpu && gemvStageBytes(wg, rows) <= gpu.maxWorkgroupStorage);
-  const o: OverrideValues = { ...matOverrides(m.meta), WG: wg, ROWS: rows, STAGE_X: stage, XS: stage ? wg * 9 : 1 };
+  let o: OverrideValues;
+  if (variant === 'rg') {
+    const bytes = gemvRgStageBytes(m.meta);
+    if (bytes > gpu.maxWorkgroupStorage) {
+      throw new Error(`kernels-wgsl: gemv variant rg stages all of x: K = ${m.meta.cols} (${m.meta.kind}) needs ${bytes} B of workgroup memory, the device has ${gpu.maxWorkgroupStorage}`);
+    }
+    if (rows < 1 || rows > 8) throw new Error(`kernels-wgsl: gemv variant rg takes 1..8 rows per row group, not ${rows}`);
+    const groups = Math.max(1, Math.floor(wg / Math.max(4, gpu.subgroupMinSize)));
+    o = { ...matOverrides(m.meta), WG: wg, ROWS: rows, GROUPS: groups, UNROLL: opts.unroll ?? 1, XS: bytes / 16 };
+  } else {
+    const stage = opts.stageX ?? (!gpu.cpu && gemvStageBytes(wg, rows) <= gpu.maxWorkgroupStorage);
+    o = { ...matOverrides(m.meta), WG: wg, ROWS: rows, STAGE_X: stage, XS: stage ? wg * 9 : 1 };
+  }
   // the f16 variants decode in f16 and have no MAGIC override
   if (!variant.includes('f16')) o.MAGIC = opts.magic ?? true;
   const pipe = kernelPipeline(gpu, 'gemv', variant, o);
