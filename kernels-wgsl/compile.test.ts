@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileErrors, openGpu, pipelineErrors, repoRoot, type Gpu, type OverrideValues } from './gpu.js';
@@ -30,6 +30,31 @@ function overrideSets(name: string, file: string): OverrideValues[] {
   if (name === 'gemv' && !file.includes('f16')) sets.push({ KIND: 0, MAGIC: false }, { KIND: 1, MAGIC: false });
   return sets;
 }
+
+// WGSL has no include: kernels that share helpers carry copies between "// ---- shared: ..." and
+// "// ---- end shared ----" markers, listed here; the copies must stay byte-identical.
+const SHARED_BLOCKS: readonly (readonly string[])[] = [
+  ['gemv.wgsl', 'gemv_sg.wgsl', 'gemv_rg.wgsl'],
+  ['gemv_q8.wgsl', 'gemv_q8_sg.wgsl'],
+];
+
+function sharedBlock(file: string): string {
+  const src = readFileSync(join(repoRoot(), 'kernels-wgsl', 'wgsl', file), 'utf8');
+  const begin = src.indexOf('// ---- shared:');
+  const end = src.indexOf('// ---- end shared ----');
+  if (begin < 0 || end < begin) throw new Error(`${file}: no shared block markers`);
+  return src.slice(begin, end);
+}
+
+describe('shared WGSL helper blocks', () => {
+  for (const files of SHARED_BLOCKS) {
+    it(`are identical in ${files.join(', ')}`, () => {
+      const first = sharedBlock(files[0]);
+      expect(first.length).toBeGreaterThan(1000);
+      for (const f of files.slice(1)) expect(sharedBlock(f), f).toBe(first);
+    });
+  }
+});
 
 describe('every kernel variant compiles on backend=null', () => {
   it('the null adapter offers shader-f16 and subgroups, so every variant is checked', () => {

@@ -42,6 +42,8 @@ struct Params {
 
 var<workgroup> xsh: array<vec4<f32>, XS>;
 
+// ---- shared: weight decoding helpers. WGSL has no include, so gemv.wgsl, gemv_sg.wgsl and
+// gemv_rg.wgsl carry identical copies of this block (compile.test.ts checks they stay identical) ----
 fn chunkValues() -> u32 {
   switch KIND {
     case 0u: { return 32u; }
@@ -155,6 +157,7 @@ fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
   }
   return s;
 }
+// ---- end shared ----
 
 // vec4 slots of one chunk in xsh, and its padded stride
 fn vecsPerChunk() -> u32 { return chunkValues() / 4u; }

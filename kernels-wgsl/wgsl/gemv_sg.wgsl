@@ -43,6 +43,8 @@ struct Params {
 var<workgroup> red: array<f32, RED>;
 var<workgroup> xsh: array<vec4<f32>, XS>;
 
+// ---- shared: weight decoding helpers. WGSL has no include, so gemv.wgsl, gemv_sg.wgsl and
+// gemv_rg.wgsl carry identical copies of this block (compile.test.ts checks they stay identical) ----
 fn chunkValues() -> u32 {
   switch KIND {
     case 0u: { return 32u; }
@@ -133,19 +135,7 @@ fn rowDot4(d: Row4, x: X8) -> f32 {
   return d.scale * ((s.x + s.y) + (s.z + s.w));
 }
 
-// x of chunk c read directly from memory (the non-staged path), pre-scaled.
-fn x8Direct(c: u32) -> X8 {
-  let k0 = c * 32u;
-  let full = k0 + 32u <= p.K;
-  return X8(x4(k0, full) * LO_X, x4(k0 + 4u, full) * HI_X, x4(k0 + 8u, full) * LO_X, x4(k0 + 12u, full) * HI_X,
-            x4(k0 + 16u, full) * LO_X, x4(k0 + 20u, full) * HI_X, x4(k0 + 24u, full) * LO_X, x4(k0 + 28u, full) * HI_X);
-}
 
-// x of the thread's chunk from the staged tile (slot s of vec4 i is s + s / 8 = 9 t + i).
-fn x8Staged(t: u32) -> X8 {
-  let b = 9u * t;
-  return X8(xsh[b], xsh[b + 1u], xsh[b + 2u], xsh[b + 3u], xsh[b + 4u], xsh[b + 5u], xsh[b + 6u], xsh[b + 7u]);
-}
 fn bytesI8(word: u32) -> vec4<f32> {
   if (MAGIC) {
     // (q + 128) | 2^23 bits, minus 2^23 + 128
@@ -167,6 +157,21 @@ fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
     s = dot(bitcast<vec4<f32>>(wv), xs[0]);
   }
   return s;
+}
+// ---- end shared ----
+
+// x of chunk c read directly from memory (the non-staged path), pre-scaled.
+fn x8Direct(c: u32) -> X8 {
+  let k0 = c * 32u;
+  let full = k0 + 32u <= p.K;
+  return X8(x4(k0, full) * LO_X, x4(k0 + 4u, full) * HI_X, x4(k0 + 8u, full) * LO_X, x4(k0 + 12u, full) * HI_X,
+            x4(k0 + 16u, full) * LO_X, x4(k0 + 20u, full) * HI_X, x4(k0 + 24u, full) * LO_X, x4(k0 + 28u, full) * HI_X);
+}
+
+// x of the thread's chunk from the staged tile (slot s of vec4 i is s + s / 8 = 9 t + i).
+fn x8Staged(t: u32) -> X8 {
+  let b = 9u * t;
+  return X8(xsh[b], xsh[b + 1u], xsh[b + 2u], xsh[b + 3u], xsh[b + 4u], xsh[b + 5u], xsh[b + 6u], xsh[b + 7u]);
 }
 
 @compute @workgroup_size(WG)
