@@ -202,12 +202,29 @@ export function encode(pass: GPUComputePassEncoder, d: Dispatch): void {
   pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
 }
 
-/** Runs dispatches in order in one compute pass and waits for them. */
-export async function run(gpu: Gpu, dispatches: readonly Dispatch[]): Promise<void> {
+/** A buffer-to-buffer copy between dispatches (e.g. a token's k/v appended to the KV cache). */
+export interface BufferCopy {
+  readonly copy: { readonly src: GPUBuffer; readonly dst: GPUBuffer; readonly dstOffset: number; readonly bytes: number };
+}
+
+/**
+ * Runs dispatches in order in one submission and waits for them: one compute pass, split where a
+ * copy sits between dispatches (copies are encoded outside passes).
+ */
+export async function run(gpu: Gpu, steps: readonly (Dispatch | BufferCopy)[]): Promise<void> {
   const enc = gpu.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  for (const d of dispatches) encode(pass, d);
-  pass.end();
+  let pass: GPUComputePassEncoder | null = null;
+  for (const st of steps) {
+    if ('copy' in st) {
+      pass?.end();
+      pass = null;
+      enc.copyBufferToBuffer(st.copy.src, 0, st.copy.dst, st.copy.dstOffset, st.copy.bytes);
+    } else {
+      pass ??= enc.beginComputePass();
+      encode(pass, st);
+    }
+  }
+  pass?.end();
   gpu.device.queue.submit([enc.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
 }
