@@ -1,27 +1,11 @@
-// One Llama decoder layer (decode step, GQA, RoPE, KV cache, SwiGLU MLP, int4 weights) composed
-// from the library's kernels the way the WebGPU target will drive them, against the float32
-// references composed the same way: once with float activations, once on the int8-activation path
-// (fused producers + gemv_q8, no quant_x dispatch).
+// One Llama decoder layer (decode step, GQA, RoPE, KV cache, SwiGLU MLP, int4 weights) as
+// layer.ts composes it from the kernels, against the float32 references composed by hand: once
+// with float activations, once on the int8-activation path (fused producers + gemv_q8, no quant_x).
 import { describe, expect, it } from 'vitest';
 import type { QuantizedMatrix } from '../compiler/ir/quantized.js';
-import { readF32, run, storage, type BufferCopy, type Dispatch, type Gpu } from './gpu.js';
-import {
-  add,
-  attentionDecode,
-  attentionDecodeQ8,
-  decodeScratch,
-  gemv,
-  gemvQ8,
-  q8Vector,
-  rmsnorm,
-  rmsnormQ8,
-  rope,
-  swiglu,
-  swigluQ8,
-  uploadMatrix,
-  variantsFor,
-  type GpuMatrix,
-} from './kernels.js';
+import { readF32, run, storage, type Gpu } from './gpu.js';
+import { uploadMatrix, variantsFor, type GpuMatrix } from './kernels.js';
+import { decodeLayer, layerScratch, type LayerShape, type LayerWeights } from './layer.js';
 import { packQuantized } from './pack.js';
 import { dequantized, randomF32, randomQuantized, refAdd, refAttention, refGemv, refRmsNorm, refRope, refSwiglu, relMaxErr, rng, ropeInvFreq } from './reference.js';
 import { useGpu } from './test-gpu.js';
@@ -88,70 +72,23 @@ describe('a Llama decoder layer composed from the kernels', () => {
       const want = refLayer(l, x, kCache, vCache, invFreq);
 
       const up = (m: QuantizedMatrix): GpuMatrix => uploadMatrix(g, packQuantized(m, { maxBindingBytes: g.maxBindingBytes }));
-      const [wq, wk, wv, wo, wg, wu, wd] = [l.wq, l.wk, l.wv, l.wo, l.wg, l.wu, l.wd].map(up);
-      const f32 = (n: number): GPUBuffer => storage(g, n * 4);
-      const xb = storage(g, x);
-      const [n1, n2, kc, vc, freq, pos] = [storage(g, l.norm1), storage(g, l.norm2), storage(g, kCache), storage(g, vCache), storage(g, invFreq), storage(g, Uint32Array.of(S - 1))];
-      const [h, q, k, v, qr, kr, attn, o, x2, h2, gate, upv, act, down, out] = [H, HQ * D, HKV * D, HKV * D, HQ * D, HKV * D, HQ * D, H, H, H, I, I, I, H, H].map(f32);
-      const shape = { Hq: HQ, Hkv: HKV, D, scale: 1 / Math.sqrt(D) };
-      const scratch = decodeScratch(g, shape);
-      const kvBytes = HKV * D * 4;
-      const appendKv: BufferCopy[] = [
-        { copy: { src: kr, dst: kc, dstOffset: (S - 1) * kvBytes, bytes: kvBytes } },
-        { copy: { src: v, dst: vc, dstOffset: (S - 1) * kvBytes, bytes: kvBytes } },
-      ];
-      let steps: (Dispatch | BufferCopy)[];
-      if (path === 'float activations') {
-        steps = [
-          rmsnorm(g, xb, n1, h, 1, H, EPS),
-          ...gemv(g, wq, h, q),
-          ...gemv(g, wk, h, k),
-          ...gemv(g, wv, h, v),
-          rope(g, q, pos, freq, qr, 1, HQ, D),
-          rope(g, k, pos, freq, kr, 1, HKV, D),
-          ...appendKv,
-          ...attentionDecode(g, shape, S, qr, kc, vc, attn, scratch),
-          ...gemv(g, wo, attn, o),
-          add(g, xb, o, x2, H),
-          rmsnorm(g, x2, n2, h2, 1, H, EPS),
-          ...gemv(g, wg, h2, gate),
-          ...gemv(g, wu, h2, upv),
-          swiglu(g, gate, upv, act, I),
-          ...gemv(g, wd, act, down),
-          add(g, x2, down, out, H),
-        ];
-      } else {
-        // every matrix input is written as int8 blocks by its producer
-        const [hq, attnq, h2q, actq] = [H, HQ * D, H, I].map((n) => q8Vector(g, n));
-        steps = [
-          rmsnormQ8(g, xb, n1, hq, EPS),
-          ...gemvQ8(g, wq, hq, q),
-          ...gemvQ8(g, wk, hq, k),
-          ...gemvQ8(g, wv, hq, v),
-          rope(g, q, pos, freq, qr, 1, HQ, D),
-          rope(g, k, pos, freq, kr, 1, HKV, D),
-          ...appendKv,
-          ...attentionDecodeQ8(g, shape, S, qr, kc, vc, attnq, scratch),
-          ...gemvQ8(g, wo, attnq, o),
-          add(g, xb, o, x2, H),
-          rmsnormQ8(g, x2, n2, h2q, EPS),
-          ...gemvQ8(g, wg, h2q, gate),
-          ...gemvQ8(g, wu, h2q, upv),
-          swigluQ8(g, gate, upv, actq),
-          ...gemvQ8(g, wd, actq, down),
-          add(g, x2, down, out, H),
-        ];
-      }
+      const shape: LayerShape = { hidden: H, heads: HQ, kvHeads: HKV, headDim: D, inter: I, eps: EPS };
+      const w: LayerWeights = { wq: up(l.wq), wk: up(l.wk), wv: up(l.wv), wo: up(l.wo), wg: up(l.wg), wu: up(l.wu), wd: up(l.wd), norm1: storage(g, l.norm1), norm2: storage(g, l.norm2) };
+      const cache = { k: storage(g, kCache), v: storage(g, vCache), invFreq: storage(g, invFreq), pos: storage(g, Uint32Array.of(S - 1)) };
+      const [xb, out] = [storage(g, x), storage(g, H * 4)];
+      const scratch = layerScratch(g, shape);
+      const steps = decodeLayer(g, shape, w, cache, S, xb, out, scratch, { path: path === 'float activations' ? 'f32x' : 'q8x' });
       await run(g, steps);
       const got = await readF32(g, out, H);
       // float path: f32 rounding only (measured 1.7e-6); int8 path: every matrix input rounded to
       // 1/254 of its block's max (measured 1.0e-2 of the largest output)
       expect(relMaxErr(got, want)).toBeLessThan(path === 'float activations' ? 2e-5 : 3e-2);
       // the attention really read the appended token: the cache row S-1 holds the new rotated k
-      const cached = await readF32(g, kc, S * HKV * D);
-      const kNew = await readF32(g, kr, HKV * D);
+      const cached = await readF32(g, cache.k, S * HKV * D);
+      const kNew = await readF32(g, scratch.f32.kr, HKV * D);
       expect(Array.from(cached.subarray((S - 1) * HKV * D))).toEqual(Array.from(kNew));
-      [wq, wk, wv, wo, wg, wu, wd].forEach((m) => m.destroy());
+      [w.wq, w.wk, w.wv, w.wo, w.wg, w.wu, w.wd].forEach((m) => m.destroy());
+      scratch.destroy();
     });
   }
 });
