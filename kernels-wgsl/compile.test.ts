@@ -31,27 +31,30 @@ function overrideSets(name: string, file: string): OverrideValues[] {
   return sets;
 }
 
-// WGSL has no include: kernels that share helpers carry copies between "// ---- shared: ..." and
-// "// ---- end shared ----" markers, listed here; the copies must stay byte-identical.
-const SHARED_BLOCKS: readonly (readonly string[])[] = [
-  ['gemv.wgsl', 'gemv_sg.wgsl', 'gemv_rg.wgsl'],
-  ['gemv_q8.wgsl', 'gemv_q8_sg.wgsl'],
-];
+// WGSL has no include: kernels that share code carry copies between "// ---- shared NAME: ..." and
+// "// ---- end shared NAME ----" markers (blocks may nest); each copy must stay byte-identical.
+const SHARED_BLOCKS: Readonly<Record<string, readonly string[]>> = {
+  weights: ['gemv.wgsl', 'gemv_sg.wgsl', 'gemv_rg.wgsl'],
+  gemv: ['gemv.wgsl', 'gemv_sg.wgsl'],
+  'gemv-f16': ['gemv_f16.wgsl', 'gemv_sg_f16.wgsl'],
+  'gemv-q8': ['gemv_q8.wgsl', 'gemv_q8_sg.wgsl'],
+  gemm: ['gemm.wgsl', 'gemm_f16.wgsl'],
+};
 
-function sharedBlock(file: string): string {
+function sharedBlock(file: string, name: string): string {
   const src = readFileSync(join(repoRoot(), 'kernels-wgsl', 'wgsl', file), 'utf8');
-  const begin = src.indexOf('// ---- shared:');
-  const end = src.indexOf('// ---- end shared ----');
-  if (begin < 0 || end < begin) throw new Error(`${file}: no shared block markers`);
+  const begin = src.indexOf(`// ---- shared ${name}:`);
+  const end = src.indexOf(`// ---- end shared ${name} ----`);
+  if (begin < 0 || end < begin) throw new Error(`${file}: no markers of the shared block ${name}`);
   return src.slice(begin, end);
 }
 
-describe('shared WGSL helper blocks', () => {
-  for (const files of SHARED_BLOCKS) {
-    it(`are identical in ${files.join(', ')}`, () => {
-      const first = sharedBlock(files[0]);
+describe('shared WGSL blocks', () => {
+  for (const [name, files] of Object.entries(SHARED_BLOCKS)) {
+    it(`${name} is identical in ${files.join(', ')}`, () => {
+      const first = sharedBlock(files[0], name);
       expect(first.length).toBeGreaterThan(1000);
-      for (const f of files.slice(1)) expect(sharedBlock(f), f).toBe(first);
+      for (const f of files.slice(1)) expect(sharedBlock(f, name), f).toBe(first);
     });
   }
 });

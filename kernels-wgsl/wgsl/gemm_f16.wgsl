@@ -6,6 +6,11 @@ enable f16;
 // shader-f16 variant: the weight tile is kept in f16 (half the workgroup memory traffic); the
 // products and accumulation stay f32.
 
+// the weight tile's element type: the only difference between gemm.wgsl and gemm_f16.wgsl
+alias WT = f16;
+
+// ---- shared gemm: identical in gemm.wgsl and gemm_f16.wgsl after WT (WGSL has no include;
+// compile.test.ts checks the copies) ----
 override KIND: u32 = 0u;          // 0 int4, 1 int8, 2 f16, 3 f32
 override GROUP: u32 = 32u;
 override SCALE_F16: bool = true;
@@ -33,7 +38,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 var<workgroup> xs: array<f32, BM * BK>;
-var<workgroup> ws: array<f16, BN * BK>;
+var<workgroup> ws: array<WT, BN * BK>;
 
 fn scaleAt(i: u32) -> f32 {
   if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
@@ -81,12 +86,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let m = m0 + r;
       let k = k0 + c;
       xs[e] = select(0.0, x[min(m, p.M - 1u) * p.K + min(k, p.K - 1u)], m < p.M && k < p.K);
-      ws[e] = f16(weight(n0 + r, k));
+      ws[e] = WT(weight(n0 + r, k));
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let b = vec4<f32>(vec4<f16>(ws[(lid.x * 4u) * BK + kk], ws[(lid.x * 4u + 1u) * BK + kk],
-                                  ws[(lid.x * 4u + 2u) * BK + kk], ws[(lid.x * 4u + 3u) * BK + kk]));
+      let b = vec4<f32>(vec4<WT>(ws[(lid.x * 4u) * BK + kk], ws[(lid.x * 4u + 1u) * BK + kk],
+                                 ws[(lid.x * 4u + 2u) * BK + kk], ws[(lid.x * 4u + 3u) * BK + kk]));
       for (var i = 0u; i < 4u; i++) { acc[i] += xs[(lid.y * 4u + i) * BK + kk] * b; }
     }
     workgroupBarrier();
@@ -99,3 +104,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 }
+// ---- end shared gemm ----

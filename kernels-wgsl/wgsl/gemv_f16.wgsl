@@ -7,6 +7,9 @@ enable f16;
 // Weight layout (see kernels-wgsl/README.md): each row is chunksPerRow vec4<u32> chunks of
 // CH k-values; KIND 0 int4 (CH 32), 1 int8 (CH 16), 2 f16 (CH 8), 3 f32 (CH 4).
 
+// ---- shared gemv-f16: identical in gemv_f16.wgsl and gemv_sg_f16.wgsl (WGSL has no include; compile.test.ts
+// checks the copies). The files differ only in their header and main's reduction ----
+
 override KIND: u32 = 0u;
 override GROUP: u32 = 32u;        // int4 group length along K (a multiple of 32)
 override SCALE_F16: bool = true;  // scales are packed f16 pairs (else f32)
@@ -99,9 +102,9 @@ fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f16, scale: f16) -> f3
   return s;
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let r0 = (wid.x + wid.y * p.gridX) * ROWS;
+// This thread's partial dot products for rows r0 .. r0 + ROWS - 1 (thread t of the workgroup),
+// before the reduction. Called once from main, in uniform control flow (it has barriers).
+fn rowSums(r0: u32, t: u32) -> array<f32, MAX_ROWS> {
   let CH = chunkValues();
   var acc: array<f32, MAX_ROWS>;
   let V = CH / 4u; // vec4 of x per chunk
@@ -155,7 +158,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
+  return acc;
+}
+// ---- end shared gemv-f16 ----
 
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let r0 = (wid.x + wid.y * p.gridX) * ROWS;
+  var acc = rowSums(r0, t);
   for (var r = 0u; r < ROWS; r++) { red[r * WG + t] = acc[r]; }
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {

@@ -47,8 +47,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read> xd: array<vec2<f32>>;   // (d, sum q) per block
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
-// ---- shared: int8-activation helpers. WGSL has no include, so gemv_q8.wgsl and gemv_q8_sg.wgsl
-// carry identical copies of this block (compile.test.ts checks they stay identical) ----
+// ---- shared gemv-q8: int8-activation helpers. WGSL has no include, so gemv_q8.wgsl and
+// gemv_q8_sg.wgsl carry identical copies of this block (compile.test.ts checks it) ----
 fn scaleAt(i: u32) -> f32 {
   if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
   return bitcast<f32>(scales[i]);
@@ -114,7 +114,7 @@ fn accumulate(acc: ptr<function, array<f32, MAX_ROWS>>, r0: u32, c_: u32, valid:
   if (ROWS > 6u) { (*acc)[6] += select(0.0, rowChunk(min(r0 + 6u, last), c, a, b, ds), valid); }
   if (ROWS > 7u) { (*acc)[7] += select(0.0, rowChunk(min(r0 + 7u, last), c, a, b, ds), valid); }
 }
-// ---- end shared ----
+// ---- end shared gemv-q8 ----
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32,

@@ -42,8 +42,7 @@ struct Params {
 
 var<workgroup> xsh: array<vec4<f32>, XS>;
 
-// ---- shared: weight decoding helpers. WGSL has no include, so gemv.wgsl, gemv_sg.wgsl and
-// gemv_rg.wgsl carry identical copies of this block (compile.test.ts checks they stay identical) ----
+// ---- shared weights: weight decoding helpers (also in gemv.wgsl, gemv_sg.wgsl, gemv_rg.wgsl) ----
 fn chunkValues() -> u32 {
   switch KIND {
     case 0u: { return 32u; }
@@ -157,7 +156,7 @@ fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
   }
   return s;
 }
-// ---- end shared ----
+// ---- end shared weights ----
 
 // vec4 slots of one chunk in xsh, and its padded stride
 fn vecsPerChunk() -> u32 { return chunkValues() / 4u; }

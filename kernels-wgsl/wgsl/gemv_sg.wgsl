@@ -5,6 +5,9 @@ enable subgroups;
 // Weight layout (see kernels-wgsl/README.md): each row is chunksPerRow vec4<u32> chunks of
 // CH k-values; KIND 0 int4 (CH 32), 1 int8 (CH 16), 2 f16 (CH 8), 3 f32 (CH 4).
 
+// ---- shared gemv: identical in gemv.wgsl and gemv_sg.wgsl (WGSL has no include; compile.test.ts
+// checks the copies). The files differ only in their header and main's reduction ----
+
 override KIND: u32 = 0u;
 override GROUP: u32 = 32u;        // int4 group length along K (a multiple of 32)
 override SCALE_F16: bool = true;  // scales are packed f16 pairs (else f32)
@@ -43,8 +46,7 @@ struct Params {
 var<workgroup> red: array<f32, RED>;
 var<workgroup> xsh: array<vec4<f32>, XS>;
 
-// ---- shared: weight decoding helpers. WGSL has no include, so gemv.wgsl, gemv_sg.wgsl and
-// gemv_rg.wgsl carry identical copies of this block (compile.test.ts checks they stay identical) ----
+// ---- shared weights: weight decoding helpers (also in gemv.wgsl, gemv_sg.wgsl, gemv_rg.wgsl) ----
 fn chunkValues() -> u32 {
   switch KIND {
     case 0u: { return 32u; }
@@ -158,7 +160,7 @@ fn chunkDot(wv: vec4<u32>, xs: array<vec4<f32>, 8>, zero: f32) -> f32 {
   }
   return s;
 }
-// ---- end shared ----
+// ---- end shared weights ----
 
 // x of chunk c read directly from memory (the non-staged path), pre-scaled.
 fn x8Direct(c: u32) -> X8 {
@@ -174,11 +176,9 @@ fn x8Staged(t: u32) -> X8 {
   return X8(xsh[b], xsh[b + 1u], xsh[b + 2u], xsh[b + 3u], xsh[b + 4u], xsh[b + 5u], xsh[b + 6u], xsh[b + 7u]);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32,
-        @builtin(subgroup_invocation_id) lane: u32,
-        @builtin(subgroup_id) sg: u32, @builtin(num_subgroups) nsg: u32) {
-  let r0 = (wid.x + wid.y * p.gridX) * ROWS;
+// This thread's partial dot products for rows r0 .. r0 + ROWS - 1 (thread t of the workgroup),
+// before the reduction. Called once from main, in uniform control flow (it has barriers).
+fn rowSums(r0: u32, t: u32) -> array<f32, MAX_ROWS> {
   let CH = chunkValues();
   var acc: array<f32, MAX_ROWS>;
   let V = CH / 4u; // vec4 of x per chunk
@@ -332,7 +332,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
+  return acc;
+}
+// ---- end shared gemv ----
 
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32,
+        @builtin(subgroup_invocation_id) lane: u32,
+        @builtin(subgroup_id) sg: u32, @builtin(num_subgroups) nsg: u32) {
+  let r0 = (wid.x + wid.y * p.gridX) * ROWS;
+  var acc = rowSums(r0, t);
   // Subgroup sums, one slot per subgroup (subgroup_id), then ROWS threads add num_subgroups values.
   for (var r = 0u; r < ROWS; r++) {
     let s = subgroupAdd(acc[r]);
