@@ -19,7 +19,7 @@
 import * as ort from 'onnxruntime-node';
 import protoPkg from 'onnx-proto';
 import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
-import { gemv, gemvQ8, q8Vector, quantizeX, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
+import { gemv, gemvQ8, q8Vector, quantizeX, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GemvQ8Options, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
 import { packedBytes, packQuantized, type PackedMatrix } from '../kernels-wgsl/pack.js';
 import { randomF32, randomQuantized, relMaxErr, rng, ropeInvFreq } from '../kernels-wgsl/reference.js';
 import { decodeLayer, layerScratch, type DecodeLayerOptions, type LayerCache, type LayerShape, type LayerWeights } from '../kernels-wgsl/layer.js';
@@ -270,6 +270,8 @@ function rgCandidates(gpu: Gpu, cpu: boolean): Config[] {
 }
 
 const label = (c: Config): string => `${c.tpr === undefined ? c.variant : c.variant === 'sg' ? 'q8 sg' : 'q8'} wg${c.wg}${c.tpr ? ` tpr${c.tpr}` : ''} rows${c.rows}${c.unroll === 2 ? ' u2' : ''}${c.stageX === undefined ? '' : c.stageX ? ' staged-x' : ' direct-x'}${c.magic === false ? ' i2f' : ''}`;
+const gemvOptions = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic, unroll: c.unroll });
+const gemvQ8Options = (c: Config): GemvQ8Options => ({ variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows, unroll: c.unroll });
 
 interface Ours {
   /** steady state: pass timestamps (method 'pass_timestamp'), or wall clock without timestamps */
@@ -320,9 +322,8 @@ async function benchOurs(gpu: Gpu, q: QuantizedMatrix, x: Float32Array, copies: 
   // decoder quantizes each activation once for all the matrices that read it
   const xq = q8Vector(gpu, q.cols);
   const ys = mats.map(() => storage(gpu, q.rows * 4));
-  const opts = (c: Config): GemvOptions => ({ variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic, unroll: c.unroll });
   const one = (c: Config, m: GpuMatrix, y: GPUBuffer): Dispatch[] =>
-    family === 'q8x' ? gemvQ8(gpu, m, xq, y, { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows, unroll: c.unroll }) : gemv(gpu, m, xb, y, opts(c));
+    family === 'q8x' ? gemvQ8(gpu, m, xq, y, gemvQ8Options(c)) : gemv(gpu, m, xb, y, gemvOptions(c));
   const quant = family === 'q8x' ? [quantizeX(gpu, xb, xq)] : [];
   const build = (c: Config): Dispatch[] => [...quant, ...mats.flatMap((m, i) => one(c, m, ys[i]))];
   const ts = gpu.features.timestamp;
@@ -542,8 +543,8 @@ async function benchLayer(gpu: Gpu, cpu: boolean, configs: { f32x?: Config; q8x?
     const opts: DecodeLayerOptions = {
       path,
       appendKv: false,
-      gemv: c && path === 'f32x' ? { variant: c.variant, wg: c.wg, rows: c.rows, stageX: c.stageX, magic: c.magic, unroll: c.unroll } : undefined,
-      gemvQ8: c && path === 'q8x' ? { variant: c.variant === 'sg' ? 'sg' : 'base', wg: c.wg, tpr: c.tpr || undefined, rows: c.rows, unroll: c.unroll } : undefined,
+      gemv: c && path === 'f32x' ? gemvOptions(c) : undefined,
+      gemvQ8: c && path === 'q8x' ? gemvQ8Options(c) : undefined,
     };
     const steps = weights.flatMap((w, i) => decodeLayer(gpu, s, w, cache, LAYER_CONTEXT, io[i % 2], io[(i + 1) % 2], scratch, opts));
     const dispatches = steps.filter((st): st is Dispatch => !('copy' in st));

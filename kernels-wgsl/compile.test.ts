@@ -39,6 +39,7 @@ const SHARED_BLOCKS: Readonly<Record<string, readonly string[]>> = {
   'gemv-f16': ['gemv_f16.wgsl', 'gemv_sg_f16.wgsl'],
   'gemv-q8': ['gemv_q8.wgsl', 'gemv_q8_sg.wgsl'],
   gemm: ['gemm.wgsl', 'gemm_f16.wgsl'],
+  'q8-block': ['quant_x.wgsl', 'rmsnorm_q8.wgsl', 'swiglu_q8.wgsl', 'attn_combine_q8.wgsl'],
 };
 
 function sharedBlock(file: string, name: string): string {
@@ -53,7 +54,7 @@ describe('shared WGSL blocks', () => {
   for (const [name, files] of Object.entries(SHARED_BLOCKS)) {
     it(`${name} is identical in ${files.join(', ')}`, () => {
       const first = sharedBlock(files[0], name);
-      expect(first.length).toBeGreaterThan(1000);
+      expect(first.length).toBeGreaterThan(500);
       for (const f of files.slice(1)) expect(sharedBlock(f, name), f).toBe(first);
     });
   }

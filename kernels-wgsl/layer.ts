@@ -119,48 +119,51 @@ export function decodeLayer(
           { copy: { src: b.kr, dst: cache.k, dstOffset: (S - 1) * kvBytes, bytes: kvBytes } },
           { copy: { src: b.v, dst: cache.v, dstOffset: (S - 1) * kvBytes, bytes: kvBytes } },
         ];
-  const ropeQK = [rope(gpu, b.q, cache.pos, cache.invFreq, b.qr, 1, s.heads, s.headDim), rope(gpu, b.k, cache.pos, cache.invFreq, b.kr, 1, s.kvHeads, s.headDim)];
+  // The two paths differ only in how a matrix input is produced and read: a float vector, or int8
+  // blocks written by its producer (no quant_x dispatch). Inputs are named by their scratch slot.
+  type Input = 'h' | 'attn' | 'h2' | 'act';
+  interface Path {
+    norm(src: GPUBuffer, weight: GPUBuffer, dst: 'h' | 'h2'): Dispatch;
+    mv(m: GpuMatrix, src: Input, y: GPUBuffer): Dispatch[];
+    attention(): Dispatch[];
+    swiglu(): Dispatch;
+  }
+  let path: Path;
   if (opts.path === 'f32x') {
     // rg where this matrix's x fits workgroup memory, else the default variant with the same geometry
-    const fits = (m: GpuMatrix): boolean => gemvRgStageBytes(m.meta) <= gpu.maxWorkgroupStorage;
-    const mv = (m: GpuMatrix, xin: GPUBuffer, y: GPUBuffer): Dispatch[] =>
-      gemv(gpu, m, xin, y, opts.gemv?.variant === 'rg' && !fits(m) ? { ...opts.gemv, variant: defaultVariant(gpu, 'gemv'), unroll: undefined } : opts.gemv);
-    return [
-      rmsnorm(gpu, x, w.norm1, b.h, 1, s.hidden, s.eps),
-      ...mv(w.wq, b.h, b.q),
-      ...mv(w.wk, b.h, b.k),
-      ...mv(w.wv, b.h, b.v),
-      ...ropeQK,
-      ...append,
-      ...attentionDecode(gpu, attn, S, b.qr, cache.k, cache.v, b.attn, t.attention),
-      ...mv(w.wo, b.attn, b.o),
-      add(gpu, x, b.o, b.x2, s.hidden),
-      rmsnorm(gpu, b.x2, w.norm2, b.h2, 1, s.hidden, s.eps),
-      ...mv(w.wg, b.h2, b.gate),
-      ...mv(w.wu, b.h2, b.up),
-      swiglu(gpu, b.gate, b.up, b.act, s.inter),
-      ...mv(w.wd, b.act, b.down),
-      add(gpu, b.x2, b.down, out, s.hidden),
-    ];
+    const gemvOpts = (m: GpuMatrix): GemvOptions | undefined =>
+      opts.gemv?.variant === 'rg' && gemvRgStageBytes(m.meta) > gpu.maxWorkgroupStorage ? { ...opts.gemv, variant: defaultVariant(gpu, 'gemv'), unroll: undefined } : opts.gemv;
+    path = {
+      norm: (src, weight, dst) => rmsnorm(gpu, src, weight, b[dst], 1, s.hidden, s.eps),
+      mv: (m, src, y) => gemv(gpu, m, b[src], y, gemvOpts(m)),
+      attention: () => attentionDecode(gpu, attn, S, b.qr, cache.k, cache.v, b.attn, t.attention),
+      swiglu: () => swiglu(gpu, b.gate, b.up, b.act, s.inter),
+    };
+  } else {
+    const q = t.q8;
+    path = {
+      norm: (src, weight, dst) => rmsnormQ8(gpu, src, weight, q[dst], s.eps),
+      mv: (m, src, y) => gemvQ8(gpu, m, q[src], y, opts.gemvQ8),
+      attention: () => attentionDecodeQ8(gpu, attn, S, b.qr, cache.k, cache.v, q.attn, t.attention),
+      swiglu: () => swigluQ8(gpu, b.gate, b.up, q.act),
+    };
   }
-  // every matrix input is written as int8 blocks by its producer: no quant_x dispatch
-  const mv = (m: GpuMatrix, xin: Q8Vector, y: GPUBuffer): Dispatch[] => gemvQ8(gpu, m, xin, y, opts.gemvQ8);
-  const q = t.q8;
   return [
-    rmsnormQ8(gpu, x, w.norm1, q.h, s.eps),
-    ...mv(w.wq, q.h, b.q),
-    ...mv(w.wk, q.h, b.k),
-    ...mv(w.wv, q.h, b.v),
-    ...ropeQK,
+    path.norm(x, w.norm1, 'h'),
+    ...path.mv(w.wq, 'h', b.q),
+    ...path.mv(w.wk, 'h', b.k),
+    ...path.mv(w.wv, 'h', b.v),
+    rope(gpu, b.q, cache.pos, cache.invFreq, b.qr, 1, s.heads, s.headDim),
+    rope(gpu, b.k, cache.pos, cache.invFreq, b.kr, 1, s.kvHeads, s.headDim),
     ...append,
-    ...attentionDecodeQ8(gpu, attn, S, b.qr, cache.k, cache.v, q.attn, t.attention),
-    ...mv(w.wo, q.attn, b.o),
+    ...path.attention(),
+    ...path.mv(w.wo, 'attn', b.o),
     add(gpu, x, b.o, b.x2, s.hidden),
-    rmsnormQ8(gpu, b.x2, w.norm2, q.h2, s.eps),
-    ...mv(w.wg, q.h2, b.gate),
-    ...mv(w.wu, q.h2, b.up),
-    swigluQ8(gpu, b.gate, b.up, q.act),
-    ...mv(w.wd, q.act, b.down),
+    path.norm(b.x2, w.norm2, 'h2'),
+    ...path.mv(w.wg, 'h2', b.gate),
+    ...path.mv(w.wu, 'h2', b.up),
+    path.swiglu(),
+    ...path.mv(w.wd, 'act', b.down),
     add(gpu, b.x2, b.down, out, s.hidden),
   ];
 }
