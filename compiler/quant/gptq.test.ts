@@ -30,9 +30,11 @@ function correlatedX(rows: number, K: number, seed: number): Float32Array {
 
 /** ||X Wᵀ − X Ŵᵀ||² */
 function outputErr(X: Float32Array, rows: number, W: Float32Array, m: QuantizedMatrix): number {
-  const N = m.rows;
-  const K = m.cols;
-  const D = dequantize(m);
+  return outputErrOf(X, rows, W, dequantize(m), m.rows, m.cols);
+}
+
+/** Sum of squared output differences X (W - D)^T over `rows` rows of X, D the weights as run. */
+function outputErrOf(X: Float32Array, rows: number, W: Float32Array, D: Float32Array, N: number, K: number): number {
   let e = 0;
   for (let r = 0; r < rows; r++) {
     for (let n = 0; n < N; n++) {
@@ -103,17 +105,7 @@ describe('GPTQ', () => {
     const fzSearch = quantizeInt4(W, N, K, { zeroPoint: 'float' });
     const fzGptq = quantizeGptq(W, N, K, H, { zeroPoint: 'float' });
     expect(fzGptq.zeros).toBeInstanceOf(Float32Array);
-    const err = (d: Float32Array): number => {
-      let e = 0;
-      for (let r = 0; r < 256; r++) {
-        for (let n = 0; n < N; n++) {
-          let a = 0;
-          for (let k = 0; k < K; k++) a += heldOut[r * K + k] * (W[n * K + k] - d[n * K + k]);
-          e += a * a;
-        }
-      }
-      return e;
-    };
+    const err = (d: Float32Array): number => outputErrOf(heldOut, 256, W, d, N, K);
     expect(err(dequantizeFloatZero(fzGptq))).toBeLessThan(GPTQ_VS_SEARCH_OUTPUT * err(dequantizeFloatZero(fzSearch)));
   });
 
@@ -260,15 +252,7 @@ describe('AWQ scale search', () => {
     const q = quantizeInt4(scaleColumns(W, N, K, res.scales), N, K);
     const d = dequantize(q);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) d[n * K + k] /= res.scales[k];
-    let e = 0;
-    for (let r = 0; r < 256; r++) {
-      for (let n = 0; n < N; n++) {
-        let a = 0;
-        for (let k = 0; k < K; k++) a += heldOut[r * K + k] * (W[n * K + k] - d[n * K + k]);
-        e += a * a;
-      }
-    }
-    expect(e).toBeLessThan(plain);
+    expect(outputErrOf(heldOut, 256, W, d, N, K)).toBeLessThan(plain);
     // H of x/s is diag(1/s) H diag(1/s).
     const H = acc.hessian();
     const Hs = scaleHessian(H, K, res.scales);
