@@ -58,4 +58,9 @@ static inline size_t lk_q8_offset(int r, int k) {
 
 static inline float lk_ldf(const void *p) { float f; memcpy(&f, p, 4); return f; }
 
+/* element i of a KV cache stored as f16 bits or f32 */
+static inline float lk_cache_at(const void *c, int f16, size_t i) {
+  return f16 ? lk_f16_to_f32(((const uint16_t *)c)[i]) : ((const float *)c)[i];
+}
+
 #endif

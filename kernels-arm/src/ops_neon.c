@@ -111,9 +111,6 @@ int lk_argmax_neon(const float *x, int n) {
 static inline float32x4_t ld4(const void *c, int f16, size_t i) {
   return f16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)c + i))) : vld1q_f32((const float *)c + i);
 }
-static inline float ld1(const void *c, int f16, size_t i) {
-  return f16 ? lk_f16_to_f32(((const uint16_t *)c)[i]) : ((const float *)c)[i];
-}
 
 void lk_attention_neon(const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq,
                        int H, int Hkv, int hd, float *out, float *scratch) {
@@ -130,7 +127,7 @@ void lk_attention_neon(const float *q, int M, int pos0, const void *kc, const vo
         int i = 0;
         for (; i + 4 <= hd; i += 4) a = vfmaq_f32(a, vld1q_f32(qv + i), ld4(kc, cache_f16, kb + i));
         float s = vaddvq_f32(a);
-        for (; i < hd; i++) s += qv[i] * ld1(kc, cache_f16, kb + i);
+        for (; i < hd; i++) s += qv[i] * lk_cache_at(kc, cache_f16, kb + i);
         scratch[j] = s * scale;
       }
       lk_softmax_neon(scratch, L);
@@ -143,7 +140,7 @@ void lk_attention_neon(const float *q, int M, int pos0, const void *kc, const vo
       }
       for (; i < hd; i++) {
         float acc = 0.0f;
-        for (int j = 0; j < L; j++) acc += scratch[j] * ld1(vc, cache_f16, base + (size_t)j * hd + i);
+        for (int j = 0; j < L; j++) acc += scratch[j] * lk_cache_at(vc, cache_f16, base + (size_t)j * hd + i);
         o[i] = acc;
       }
     }

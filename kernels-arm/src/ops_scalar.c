@@ -50,10 +50,6 @@ int lk_argmax_scalar(const float *x, int n) {
   return best;
 }
 
-static float cache_at(const void *c, int f16, size_t i) {
-  return f16 ? lk_f16_to_f32(((const uint16_t *)c)[i]) : ((const float *)c)[i];
-}
-
 void lk_attention_scalar(const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq,
                          int H, int Hkv, int hd, float *out, float *scratch) {
   float scale = 1.0f / sqrtf((float)hd);
@@ -65,14 +61,14 @@ void lk_attention_scalar(const float *q, int M, int pos0, const void *kc, const 
       int L = pos0 + m + 1; /* causal: this token sees positions 0..pos0+m */
       for (int j = 0; j < L; j++) {
         float s = 0.0f;
-        for (int i = 0; i < hd; i++) s += qv[i] * cache_at(kc, cache_f16, base + (size_t)j * hd + i);
+        for (int i = 0; i < hd; i++) s += qv[i] * lk_cache_at(kc, cache_f16, base + (size_t)j * hd + i);
         scratch[j] = s * scale;
       }
       lk_softmax_scalar(scratch, L);
       float *o = out + ((size_t)m * H + h) * hd;
       for (int i = 0; i < hd; i++) o[i] = 0.0f;
       for (int j = 0; j < L; j++)
-        for (int i = 0; i < hd; i++) o[i] += scratch[j] * cache_at(vc, cache_f16, base + (size_t)j * hd + i);
+        for (int i = 0; i < hd; i++) o[i] += scratch[j] * lk_cache_at(vc, cache_f16, base + (size_t)j * hd + i);
     }
 }
 
