@@ -3,14 +3,16 @@
 
 import { checkpointStats } from './checkpoint/checkpoint.js';
 import type { HubOptions } from './checkpoint/hub.js';
-import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions } from './compile.js';
+import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions, type LoadedModel } from './compile.js';
 import { LlamacError } from './errors.js';
 import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexity.js';
 import { printGraph } from './ir/printer.js';
 import { lookupPass } from './pipeline.js';
+import { prepareOutput } from './output.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
 import { lookupTarget } from './targets/index.js';
+import { checkTargetOptions, checkTokenIds } from './validate-options.js';
 import { loadGolden } from './verify/golden.js';
 import { goldenFromRunner } from './verify/reference-golden.js';
 import { formatVerifyReport, verifyAgainstGolden, type VerifyReport } from './verify/verify.js';
@@ -38,6 +40,7 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
   const targetOptions: Record<string, string> = {};
   if (o.onnxOps) targetOptions['onnxOps'] = o.onnxOps;
   if (o.onnxAccuracyLevel) targetOptions['onnxAccuracyLevel'] = o.onnxAccuracyLevel;
+  checkTargetOptions(lookupTarget(o.target), targetOptions, quant);
   const recorded: Record<string, string | number | boolean> = { target: o.target, quant: o.quant, fuse: o.fuse };
   if (o.groupSize !== undefined) recorded['groupSize'] = o.groupSize;
   if (o.symmetric !== undefined) recorded['symmetric'] = o.symmetric;
@@ -60,6 +63,11 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
       timing: o.verbose ? (pass, ms) => err(`pass ${pass}: ${ms.toFixed(1)} ms`) : undefined,
     },
   };
+}
+
+/** Checks that need the model's config (read with the headers, before any weight). */
+function checkAgainstModel(o: BuildCliOptions, opts: BuildOptions, loaded: LoadedModel): void {
+  if (Array.isArray(opts.quant.calibration)) checkTokenIds(opts.quant.calibration, loaded.checkpoint.config.vocabSize, '--calibration', o.calibrationFile ?? '');
 }
 
 export async function inspectCommand(model: string, o: CommonOptions & { ir?: boolean }, print: Print): Promise<void> {
@@ -92,8 +100,9 @@ export async function inspectCommand(model: string, o: CommonOptions & { ir?: bo
 
 export async function verifyCommand(model: string, o: BuildCliOptions & { golden: string }, print: Print, err: Print): Promise<boolean> {
   const golden = loadGolden(o.golden);
-  const loaded = await loadModel(model, o);
   const opts = buildOptions(o, print, err);
+  const loaded = await loadModel(model, o);
+  checkAgainstModel(o, opts, loaded);
   const built = await buildForTarget(loaded, opts);
   const { runner, cleanup } = await runnerFor(built);
   let report: VerifyReport;
@@ -131,8 +140,11 @@ export async function evalCommand(model: string, o: BuildCliOptions & { ids: str
     const overlap = loadTokenIds(o.calibrationFile).findIndex((s) => evalSet.has(s.join(',')));
     if (overlap >= 0) throw new LlamacError(`--calibration: ${o.calibrationFile} sequence ${overlap} is also in the evaluation set ${o.ids}`);
   }
+  const opts = buildOptions(o, print, err);
   const loaded = await loadModel(model, o);
-  const built = await buildForTarget(loaded, buildOptions(o, print, err));
+  checkAgainstModel(o, opts, loaded);
+  checkTokenIds(sequences, loaded.checkpoint.config.vocabSize, '--ids', o.ids);
+  const built = await buildForTarget(loaded, opts);
   const maxLen = o.maxLen ?? loaded.checkpoint.config.maxPositions;
   const { runner, cleanup } = await runnerFor(built);
   try {
@@ -152,9 +164,18 @@ export async function compileCommand(model: string, o: BuildCliOptions & { out?:
     return;
   }
   if (!o.out) throw new LlamacError('--out: required (the artifact folder to write)');
-  const loaded = await loadModel(model, o);
-  const built = await buildForTarget(loaded, opts);
-  const dest = await emitArtifact(built, o.out);
+  // --out is claimed before the model is read, so a bad --out fails in milliseconds.
+  const slot = prepareOutput(o.out);
+  let built;
+  try {
+    const loaded = await loadModel(model, o);
+    checkAgainstModel(o, opts, loaded);
+    built = await buildForTarget(loaded, opts);
+  } catch (e) {
+    slot.abort();
+    throw e;
+  }
+  const dest = await emitArtifact(built, slot);
   print(o.json ? JSON.stringify({ out: dest, target: o.target, quant: o.quant }) : `wrote ${dest} (target ${o.target}, quant ${o.quant})`);
 }
 

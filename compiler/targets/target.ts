@@ -24,6 +24,8 @@ export interface Target {
   readonly pipeline: readonly string[];
   /** Write the artifact into outDir, an empty temporary folder the driver renames on success. */
   emit(graph: Graph, outDir: string, ctx: CompileContext): Promise<void>;
+  /** Check target-specific option values up front (throws LlamacError); optional. */
+  checkOptions?(options: Readonly<Record<string, string>>, quant: QuantConfig): void;
   /** Run an emitted artifact for verify/eval. */
   load(artifactDir: string, graph: Graph, ctx: CompileContext): Promise<ModelRunner>;
 }

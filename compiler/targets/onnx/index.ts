@@ -45,5 +45,6 @@ export const onnxTarget: Target = {
   name: 'onnx',
   pipeline: DEFAULT_PIPELINE,
   emit: emitOnnxArtifact,
+  checkOptions: (options, quant) => void parseOnnxOptions(options, quant),
   load: async (artifactDir, graph) => onnxRunner(artifactDir, graph, { accuracyLevel: artifactAccuracyLevel(artifactDir) }),
 };
