@@ -8,6 +8,7 @@ import { LlamacError } from './errors.js';
 import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexity.js';
 import { printGraph } from './ir/printer.js';
 import { lookupPass } from './pipeline.js';
+import { escapeControls } from './messages.js';
 import { prepareOutput } from './output.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
@@ -94,7 +95,8 @@ export async function inspectCommand(model: string, o: CommonOptions & { ir?: bo
     '',
     'tensor'.padEnd(52) + 'dtype'.padEnd(6) + 'shape',
   ];
-  for (const t of ck.tensors.values()) lines.push(t.name.padEnd(52) + t.dtype.padEnd(6) + `[${t.shape.join(', ')}]`);
+  // Names come from the header: escaped, so a hostile one cannot drive the terminal.
+  for (const t of ck.tensors.values()) lines.push(escapeControls(t.name).padEnd(52) + t.dtype.padEnd(6) + `[${t.shape.join(', ')}]`);
   print(lines.join('\n'));
 }
 

@@ -1,10 +1,19 @@
 // Temporary folders and the --out slot. A temp folder's name carries the pid of the process that
-// made it (`<prefix><pid>-<random>`), so a later run can tell a live build's folder from one left
-// by a process that was killed (SIGKILL, power loss) and sweep the latter. Every live temp folder
-// is registered so a signal handler (bin/llamac.ts) can remove it before exiting.
+// made it (`<prefix><pid>-<random>`), so a later run can tell a live build's folder from one a
+// dead process left and sweep it.
+//
+// Interruption: llamac installs no signal handlers. Quantization and calibration run long
+// synchronous loops, and a JavaScript handler would only run after them, so Ctrl-C would do
+// nothing for a minute. Instead the process dies at once by the signal (the shell reports
+// 128 + n: 130 for SIGINT, 143 for SIGTERM), and each temp folder has a janitor: a detached
+// `/bin/sh` that waits for llamac's end (EOF on a pipe only llamac holds) and then removes the
+// folder and any parents made for it. Released (killed) when the folder is renamed or removed;
+// it also covers SIGKILL and crashes. Where it cannot start, the pid sweep is the fallback.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { LlamacError } from './errors.js';
 
@@ -13,19 +22,26 @@ export const OUT_TEMP_PREFIX = '.llamac-tmp-';
 /** Prefix of the folders verify/eval build their artifacts in (under the OS temp folder). */
 export const RUN_TEMP_PREFIX = 'llamac-tmp-';
 
-/** Cleanups of everything this process has made and not yet finished, for the signal handler. */
-const pending = new Set<() => void>();
+// `read` returns at EOF, when llamac has exited however it exited; then remove the tree and
+// the (still empty) parents, deepest first. rmdir never removes a folder with anything in it.
+const JANITOR = 'read -r _; rm -rf -- "$1"; shift; for d do rmdir -- "$d" 2>/dev/null || exit 0; done';
 
-/** Run every pending cleanup (best effort: a signal handler must not throw). */
-export function cleanupAll(): void {
-  for (const f of [...pending]) {
-    try {
-      f();
-    } catch {
-      // Nothing useful to do while exiting on a signal.
-    }
+/** Start a janitor for `tree` (and the empty parents to remove after it); returns its release. */
+function startJanitor(tree: string, emptyParents: readonly string[]): () => void {
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', JANITOR, 'llamac-janitor', tree, ...emptyParents], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  } catch {
+    return () => {};
   }
-  pending.clear();
+  child.on('error', () => {});
+  child.stdin?.on('error', () => {});
+  // Neither the process nor the pipe keeps llamac's event loop alive.
+  child.unref();
+  (child.stdin as Socket | null)?.unref();
+  return () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
 }
 
 function pidAlive(pid: number): boolean {
@@ -75,16 +91,25 @@ export interface TempDir {
  * A fresh `<prefix><pid>-<random>` folder in `parent`, after sweeping stale ones. Made with
  * mode 0777 so the umask decides its permissions (mkdtemp's 0700 would leak into --out).
  */
-export function makeTempDir(parent: string, prefix: string): TempDir {
+export function makeTempDir(parent: string, prefix: string, emptyParents: readonly string[] = []): TempDir {
   sweepStaleTemps(parent, prefix);
   const path = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(path, { mode: 0o777 });
-  const remove = (): void => {
-    pending.delete(remove);
-    rmSync(path, { recursive: true, force: true });
+  // The janitor first: a death between the two leaves nothing behind either.
+  const release = startJanitor(path, emptyParents);
+  try {
+    mkdirSync(path, { mode: 0o777 });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      release();
+    },
+    keep: release,
   };
-  pending.add(remove);
-  return { path, remove, keep: () => pending.delete(remove) };
 }
 
 export interface OutputSlot {
@@ -148,17 +173,15 @@ export function prepareOutput(out: string): OutputSlot {
   };
   let tmp: TempDir;
   try {
-    tmp = makeTempDir(parent, OUT_TEMP_PREFIX);
+    tmp = makeTempDir(parent, OUT_TEMP_PREFIX, madeParents);
   } catch (e) {
     removeParents();
     throw new LlamacError(`--out: cannot write in ${parent}: ${errnoOf(e)}`);
   }
   const abort = (): void => {
-    pending.delete(abort);
     tmp.remove();
     removeParents();
   };
-  pending.add(abort);
   return {
     dest,
     tmp: tmp.path,
@@ -176,7 +199,6 @@ export function prepareOutput(out: string): OutputSlot {
         throw new LlamacError(`--out: cannot move the finished artifact to ${dest}: ${errnoOf(e)}`);
       }
       tmp.keep();
-      pending.delete(abort);
     },
   };
 }
