@@ -153,15 +153,12 @@ export function prepareOutput(out: string): OutputSlot {
   while (!existsSync(existing)) existing = dirname(existing);
   if (!statSync(existing).isDirectory()) throw new LlamacError(`--out: ${dest} is below ${existing}, which is a file`);
 
-  let created: string | undefined;
-  try {
-    created = mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw new LlamacError(`--out: cannot create ${parent}: ${errnoOf(e)}`);
-  }
+  // Parents to make, outermost first. Not mkdirSync's recursive mode: where mkdir answers ENOENT
+  // for a parent that exists (/proc, /sys) Node's recursive mkdir retries forever.
+  const toMake: string[] = [];
+  for (let d = parent; d !== existing; d = dirname(d)) toMake.unshift(d);
   // Parents this slot made, deepest first, removed again if the build fails.
   const madeParents: string[] = [];
-  if (created) for (let d = parent; d.length >= created.length; d = dirname(d)) madeParents.push(d);
   const removeParents = (): void => {
     for (const d of madeParents) {
       try {
@@ -171,6 +168,15 @@ export function prepareOutput(out: string): OutputSlot {
       }
     }
   };
+  for (const d of toMake) {
+    try {
+      mkdirSync(d, { mode: 0o777 });
+    } catch (e) {
+      removeParents();
+      throw new LlamacError(`--out: cannot create ${d}: ${errnoOf(e)}`);
+    }
+    madeParents.unshift(d);
+  }
   let tmp: TempDir;
   try {
     tmp = makeTempDir(parent, OUT_TEMP_PREFIX, madeParents);
