@@ -50,6 +50,7 @@ export interface Built {
 
 export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Promise<Built> {
   const target = lookupTarget(opts.target);
+  target.checkOptions(opts.targetOptions);
   const log = opts.log ?? (() => {});
   const ctx: CompileContext = {
     reader: model.checkpoint,
@@ -70,6 +71,7 @@ export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Pr
 export async function emitArtifact(built: Built, out: string | OutputSlot): Promise<string> {
   const slot = typeof out === 'string' ? prepareOutput(out) : out;
   try {
+    built.target.checkSupport(built.graph, built.ctx.options);
     await built.target.emit(built.graph, slot.tmp, built.ctx);
   } catch (e) {
     slot.abort();
@@ -79,8 +81,9 @@ export async function emitArtifact(built: Built, out: string | OutputSlot): Prom
   return slot.dest;
 }
 
-/** A runner for verify/eval: the interpreter directly, or a target artifact built in a temp dir. */
+/** A runner for verify/eval: the target's artifact built in a temp dir and loaded (the reference target runs the interpreter). */
 export async function runnerFor(built: Built): Promise<{ runner: ModelRunner; cleanup: () => Promise<void> }> {
+  built.target.checkSupport(built.graph, built.ctx.options);
   const tmp = makeTempDir(tmpdir(), RUN_TEMP_PREFIX);
   const dir = tmp.path;
   try {

@@ -310,8 +310,8 @@ describe('options are checked before any weight is read', () => {
   }
 
   it.each([
-    [['--onnx-accuracy-level', '7'], /^llamac: error: --onnx-accuracy-level must be 0\.\.4, got '7'$/],
-    [['--onnx-ops', 'cuda'], /^llamac: error: --onnx-ops must be 'ort' or 'standard', got 'cuda'$/],
+    [['--onnx-accuracy-level', '7'], /^llamac: error: --onnx-accuracy-level: expected an integer 0\.\.4, got '7'$/],
+    [['--onnx-ops', 'cuda'], /^llamac: error: --onnx-ops: expected ort \| standard, got 'cuda'$/],
     [['--quant', 'int4', '--group-size', '48'], /^llamac: error: --group-size: 48 is not one of 32, 64, 128$/],
     [['--group-size', 'abc'], /^llamac: error: option '--group-size <n>' argument 'abc' is invalid\. --group-size: expected a positive integer, got 'abc'$/],
     [['--frobnicate'], /^llamac: error: unknown option '--frobnicate'$/],

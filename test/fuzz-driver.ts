@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { main } from '../bin/cli.js';
 import { openCheckpoint } from '../compiler/checkpoint/checkpoint.js';
 import { importLlama } from '../compiler/frontend/llama.js';
-import { referenceRunner, RunnerSession } from '../compiler/targets/runner.js';
+import { referenceRunner, runCase as runFresh } from '../compiler/targets/runner.js';
 import { LlamacError } from '../compiler/errors.js';
 
 type Rng = () => number;
@@ -169,7 +169,7 @@ async function runCase(dir: string): Promise<{ outcome: string; detail: string }
     const ck = openCheckpoint(dir);
     const graph = importLlama(ck);
     const V = ck.config.vocabSize;
-    const logits = await new RunnerSession(referenceRunner(graph, ck)).prefill([1 % V, 2 % V, 3 % V], 0);
+    const logits = await runFresh(referenceRunner(graph, ck), [1 % V, 2 % V, 3 % V]);
     const bad = logits.findIndex((x) => !Number.isFinite(x));
     return bad >= 0 ? { outcome: 'nan-model', detail: `logit ${bad} = ${logits[bad]}` } : { outcome: 'ok', detail: '' };
   } catch (e) {
