@@ -217,6 +217,11 @@ describe('config values that do not make a Llama (refused, naming config.json an
     ['stories260K', 'rms_norm_eps', -1, /rms_norm_eps: expected a positive number, got -1$/],
     ['stories260K', 'rms_norm_eps', null, /rms_norm_eps: expected a positive number, got null$/],
     ['stories260K', 'rms_norm_eps', 1e-50, /rms_norm_eps: 1e-50 rounds to 0 in float32$/],
+    ['stories260K', 'rms_norm_eps', 1e300, /rms_norm_eps: 1e\+300 does not fit in float32$/],
+    // Found by the fuzz test: in range, but NaN once computed in float32.
+    ['llama32-tiny', 'rope_theta', 1e-50, /config\.json: rope_theta 1e-50 with llama3 scaling \(factor 32, low_freq_factor 1, high_freq_factor 4\) gives RoPE inverse frequency Infinity at index \d+ in float32/],
+    ['stories260K', 'rope_theta', 1e300, /config\.json: rope_theta 1e\+300 gives RoPE inverse frequency 0 at index 1 in float32/],
+    ['llama32-tiny', 'rope_scaling.factor', 1e-50, /rope_theta 500000 with llama3 scaling \(factor 1e-50, .*\) gives RoPE inverse frequency (Infinity|NaN)/],
     ['llama32-tiny', 'rope_scaling.factor', 0, /config\.json: rope_scaling\.factor: expected a positive number, got 0$/],
     ['llama32-tiny', 'rope_scaling.factor', -1, /rope_scaling\.factor: expected a positive number, got -1$/],
     ['llama32-tiny', 'rope_scaling.low_freq_factor', 4, /rope_scaling\.high_freq_factor: 4 must be greater than low_freq_factor 4$/],

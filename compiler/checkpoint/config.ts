@@ -213,6 +213,7 @@ export function parseLlamaConfig(raw: unknown, file: string): LlamaConfig {
   const rmsNormEps = c.positive('rms_norm_eps', HF_DEFAULTS.rms_norm_eps);
   // The norms compute in float32: an epsilon that rounds to 0 there divides zero rows by zero.
   if (Math.fround(rmsNormEps) === 0) c.bad('rms_norm_eps', `${rmsNormEps} rounds to 0 in float32`);
+  if (!Number.isFinite(Math.fround(rmsNormEps))) c.bad('rms_norm_eps', `${rmsNormEps} does not fit in float32`);
   const rope = parseRope(c, maxPositions);
 
   const dtype = c.get('dtype') ?? c.get('torch_dtype');
@@ -237,4 +238,22 @@ export function parseLlamaConfig(raw: unknown, file: string): LlamaConfig {
     declaredDtype: typeof dtype === 'string' ? dtype : null,
     defaulted,
   };
+}
+
+/**
+ * The RoPE inverse frequencies (computed in float32 as transformers does) must be positive and
+ * finite, and so must the largest angle, at max_position_embeddings: a theta of 1e-50 or a
+ * factor that rounds to 0 in float32 passes every range check above and still gives NaN.
+ */
+export function checkRopeFrequencies(invFreq: Float32Array, c: LlamaConfig, file: string): void {
+  const what = `rope_theta ${c.ropeTheta}${c.ropeScaling.type === 'llama3' ? ` with llama3 scaling (factor ${c.ropeScaling.factor}, low_freq_factor ${c.ropeScaling.lowFreqFactor}, high_freq_factor ${c.ropeScaling.highFreqFactor})` : ''}`;
+  let max = 0;
+  for (let i = 0; i < invFreq.length; i++) {
+    const x = invFreq[i];
+    if (!(x > 0) || !Number.isFinite(x)) throw new LlamacError(`${file}: ${what} gives RoPE inverse frequency ${x} at index ${i} in float32 (expected positive and finite)`);
+    max = Math.max(max, x);
+  }
+  if (!Number.isFinite(Math.fround(Math.fround(c.maxPositions) * max))) {
+    throw new LlamacError(`${file}: ${what} gives a RoPE angle beyond float32 at max_position_embeddings ${c.maxPositions}`);
+  }
 }
