@@ -1,11 +1,12 @@
 // Targets by name. Adding a target: a folder under compiler/targets/ and one entry here.
 
 import { LlamacError } from '../errors.js';
+import { neonTarget } from './neon/index.js';
 import { onnxTarget } from './onnx/index.js';
 import { referenceTarget } from './reference.js';
 import type { Target } from './target.js';
 
-const TARGETS: readonly Target[] = [referenceTarget, onnxTarget];
+const TARGETS: readonly Target[] = [referenceTarget, onnxTarget, neonTarget];
 
 export const TARGET_NAMES: readonly string[] = TARGETS.map((t) => t.name);
 
