@@ -6,6 +6,7 @@
 import { LlamacError } from '../../errors.js';
 import type { AnyNode, Graph, Node, Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
+import { loweringOf, type LoweringTable } from '../lowering.js';
 import { packedBytes, WType } from './pack.js';
 
 /** Opcodes of runtime/lc_format.h. */
@@ -263,6 +264,8 @@ function width(node: AnyNode, v: Value): number {
 }
 
 type Lower<K extends OpKind> = (node: Node<K>, cx: Lowering) => void;
+/** The lowering function of each op kind (the target's Fns for the contract in ../lowering.ts). */
+export type NeonFns = { readonly [K in OpKind]: Lower<K> };
 
 function attentionLike(node: Node<'attention'> | Node<'rope_attention'>, cx: Lowering, q: View, k: View, v: View): void {
   const a = node.attrs;
@@ -275,7 +278,8 @@ function attentionLike(node: Node<'attention'> | Node<'rope_attention'>, cx: Low
   cx.place(y, out);
 }
 
-const LOWER: { readonly [K in OpKind]: Lower<K> } = {
+/** Every op kind lowers (the runtime has an op or a composition for each). */
+export const NEON_LOWERING: LoweringTable<NeonFns> = {
   embedding: (node, cx) => {
     const [table, ids] = node.inputs;
     cx.runtimeInput(node, ids, 0, 'token ids');
@@ -399,7 +403,7 @@ export function lowerGraph(graph: Graph, opts: LowerOptions): Program {
   if (graph.inputs.length < 4 || (graph.inputs.length - 2) % 2 !== 0) throw new LlamacError('--target neon: the graph needs input_ids, position_ids and past key/value per layer');
   graph.nodes.forEach((node, i) => {
     cx.index = i;
-    (LOWER[node.op] as Lower<typeof node.op>)(node as never, cx);
+    (loweringOf('neon', NEON_LOWERING[node.op], node.op) as Lower<typeof node.op>)(node as never, cx);
     cx.retire(node);
   });
   const producedLogits = cx.ops.some((o) => o.code === Op.Linear && o.ints[0] === 1);
