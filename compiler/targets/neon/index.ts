@@ -105,13 +105,17 @@ export async function neonRunner(artifactDir: string, log: (m: string) => void, 
 /**
  * int8/int4/q4_0: kernels-arm quantizes activations to int8 per block of 32, so the artifact is held
  * to the interpreter in that mode (--act-quant int8) on the same quantized graph: the same integer
- * block sums, scaled in float32 by the kernels and float64 by the interpreter. Measured worst max
- * abs logit error over every case and greedy step of the three fixtures: see README.md in this
- * folder (int8 MEASURED_INT8, int4 MEASURED_INT4); greedy tokens identical. Against transformers
- * the quantized artifact is reported only (that is quantization error, judged on the reference).
+ * block sums, scaled in float32 by the kernels and float64 by the interpreter. Rows where every
+ * activation rounds the same way agree to 1e-5 (measured worst 9.5e-6 over the three fixtures).
+ * But the two compute the activations themselves in different precision (float32 NEON ops and sums
+ * vs the interpreter's float64), so now and then one activation lands on the other side of a
+ * rounding boundary: one int8 step in one block. Measured (RTN, every case and greedy step of the
+ * three fixtures): worst 9.2e-2 (stories260K int4), 7.0e-2 (llama32-tiny int8 greedy step), 3.1e-2
+ * (stories260K int8); mean KL at most 2e-7; greedy tokens identical. The bound is set above those,
+ * with KL as the sharper check; a wrong op or layout gives errors of order 1 and KL > 1e-2.
  */
 function heldToInterpreter(quant: string): QuantBounds {
-  const t: Thresholds = { label: `neon vs reference, int8 activations (${quant})`, maxAbs: 1e-3, minTop1: null, maxKl: null, greedyMatch: 1 };
+  const t: Thresholds = { label: `neon vs reference, int8 activations (${quant})`, maxAbs: 0.25, minTop1: null, maxKl: 1e-4, greedyMatch: 1 };
   return { golden: null, vsReference: t };
 }
 
