@@ -123,7 +123,9 @@ const NEON_BOUNDS: VerifyBounds = {
   // Measured worst max abs logit error, every case incl. far (positions 100000+) and the greedy
   // steps: llama32-tiny 2.6e-5, llama32-tiny-untied 3.3e-5, stories260K 1.6e-5; greedy identical.
   f32: { golden: FLOAT32_THRESHOLDS, vsReference: null },
-  // Matrices (and the embedding table) stored as float16: MEASURED_F16.
+  // Matrices (and the embedding table) stored as float16: measured worst max abs 1.6e-2 (stories260K;
+  // the tiny fixtures 3.6e-5), top-1 1.0, KL 7.5e-7, greedy identical. (--kv-dtype f16 is a lossy
+  // cache, not held to these: 3.9e-2 on stories260K with f32 weights.)
   f16: { golden: { label: 'f16 weights', maxAbs: 2e-2, minTop1: 0.95, maxKl: 1e-3, greedyMatch: 0.95 }, vsReference: null },
   int8: heldToInterpreter('int8'),
   int4: heldToInterpreter('int4'),
