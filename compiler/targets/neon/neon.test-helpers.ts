@@ -30,11 +30,11 @@ export function testQuant(q: 'f32' | 'f16' | 'int8' | 'int4'): QuantConfig {
 }
 
 /** Fused (the target's pipeline), quantized graph of a fixture, emitted into a fresh folder. */
-export async function emitFixture(fixture: string, quant: QuantConfig, options: Record<string, string> = {}, dir?: string): Promise<BuiltArtifact> {
+export async function emitFixture(fixture: string, quant: QuantConfig, options: Record<string, string> = {}, fuse = true): Promise<BuiltArtifact> {
   const ck = openCheckpoint(join(REPO, 'fixtures', fixture));
-  const passes = [...DEFAULT_PIPELINE, ...(quant.linear || quant.embeddings ? ['quantize'] : [])];
+  const passes = [...(fuse ? DEFAULT_PIPELINE : []), ...(quant.linear || quant.embeddings ? ['quantize'] : [])];
   const graph = await runPipeline(importLlama(ck), passes, { reader: ck, quant, log: () => {} });
-  const out = dir ?? mkdtempSync(join(tmpdir(), `llamac-neon-${fixture}-`));
+  const out = mkdtempSync(join(tmpdir(), `llamac-neon-${fixture}-`));
   const ctx: CompileContext = { reader: ck, checkpointDir: ck.dir, quant, options, recordedOptions: { quant: quant.name, ...options }, log: () => {} };
   neonTarget.checkOptions(options);
   neonTarget.checkSupport(graph, options);

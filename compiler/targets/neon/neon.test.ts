@@ -26,10 +26,10 @@ const made: BuiltArtifact[] = [];
 const artifacts = new Map<string, BuiltArtifact>();
 let bin = '';
 
-async function artifact(key: string, fixture: string, quant: 'f32' | 'f16' | 'int8' | 'int4', options: Record<string, string> = {}): Promise<BuiltArtifact> {
+async function artifact(key: string, fixture: string, quant: 'f32' | 'f16' | 'int8' | 'int4', options: Record<string, string> = {}, fuse = true): Promise<BuiltArtifact> {
   let a = artifacts.get(key);
   if (!a) {
-    a = await emitFixture(fixture, testQuant(quant), options);
+    a = await emitFixture(fixture, testQuant(quant), options, fuse);
     made.push(a);
     artifacts.set(key, a);
   }
@@ -59,6 +59,31 @@ describe('neon target under qemu-aarch64', () => {
       await runner.dispose();
     }
   }, 180_000);
+
+  it('the unfused graph (--no-fuse: rope, attention, split, silu, mul) lowers too and passes the float32 bounds', async () => {
+    const a = await artifact('untied-f32-nofuse', 'llama32-tiny-untied', 'f32', {}, false);
+    expect(a.graph.nodes.some((n) => n.op === 'attention')).toBe(true);
+    const runner = await neonRunner(a.dir, () => {});
+    try {
+      const report = await verifyAgainstGolden(runner, loadGolden(join(REPO, 'golden', 'llama32-tiny-untied')), 'f32', neonTarget.bounds.f32.golden!);
+      expect(report.pass, JSON.stringify(report)).toBe(true);
+    } finally {
+      await runner.dispose();
+    }
+  }, 180_000);
+
+  it('a prefill past --max-seq is refused with one line, and the session goes on', async () => {
+    const a = await emitFixture('stories260K', testQuant('f32'), { maxSeq: '8' });
+    made.push(a);
+    const runner = await neonRunner(a.dir, () => {});
+    try {
+      await expect(runner.prefill(Array.from({ length: 9 }, (_, i) => i + 1), 0)).rejects.toThrow(/exceed the KV cache of 8 \(compile with a larger --max-seq\)/);
+      runner.reset();
+      expect((await runner.prefill([1, 2, 3], 0)).length).toBe(3 * 512);
+    } finally {
+      await runner.dispose();
+    }
+  }, 120_000);
 
   it.each([
     ['llama32-tiny-untied', 'int8'],

@@ -45,7 +45,7 @@ static int serve(lc_model *m) {
       printf("ok 0\n");
     } else if (!strncmp(p, "prefill ", 8)) {
       long start = strtol(p + 8, &end, 10), n = strtol(end, &end, 10);
-      if (n <= 0 || n > lc_max_seq(m)) { printf("error prefill: bad token count %ld\n", n); fflush(stdout); continue; }
+      if (n <= 0 || n > (1L << 24)) { printf("error prefill: bad token count %ld\n", n); fflush(stdout); continue; }
       if (n > cap) {
         cap = (int)n;
         buf = realloc(buf, (size_t)cap * V * sizeof(float));
