@@ -2,6 +2,7 @@
 // weights.bin (program + packed weights, mmapped at run time), the generic C runtime, llamac-run and
 // build files. See README.md in this folder.
 
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../../ir/graph.js';
 import { DEFAULT_PIPELINE } from '../../passes/registry.js';
@@ -10,7 +11,7 @@ import type { OptionValues } from '../options.js';
 import type { ModelRunner } from '../runner.js';
 import { defineTarget, type CompileContext, type QuantBounds, type VerifyBounds } from '../target.js';
 import { readPresets, writeManifest, writeSupportFiles } from './artifact.js';
-import { lowerGraph, NEON_LOWERING } from './lower.js';
+import { formatProgram, lowerGraph, NEON_LOWERING } from './lower.js';
 import { buildRunner, NeonProcess } from './runner.js';
 import { FORMAT_VERSION, writeWeights } from './weights.js';
 
@@ -60,6 +61,7 @@ async function emitNeonArtifact(graph: Graph, outDir: string, ctx: CompileContex
   ctx.log(`neon: ${program.ops.length} ops, ${program.slots.length} activation buffers, ${program.tensors.length} tensors, weights.bin ${(bytes / 2 ** 20).toFixed(2)} MiB`);
   const options = { ...ctx.recordedOptions, cpu: preset.name, maxSeq, kvDtype };
   writeSupportFiles(outDir, graph.info, preset, ctx.checkpointDir, options);
+  writeFileSync(join(outDir, 'program.txt'), formatProgram(program));
   writeManifest(outDir, graph.info, options, {
     weights_format_version: FORMAT_VERSION,
     program: { ops: program.ops.length, slots: program.slots, tensors: program.tensors.length, layers: program.layers },

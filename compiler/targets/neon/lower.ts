@@ -89,6 +89,8 @@ class Lowering {
   private readonly placed = new Map<number, Placed>();
   private readonly slotRefs: number[] = [];
   private readonly free = new Set<number>();
+  /** buffers of the current node only (copies, the norm before a fused lm_head) */
+  private readonly temps: View[] = [];
   /** node index after which a value is dead */
   private readonly lastUse = new Map<number, number>();
   readonly layerOfPast = new Map<number, number>();
@@ -139,7 +141,10 @@ class Lowering {
   /** A float32 vector parameter of `n` values (norm weights, RoPE inverse frequencies). */
   vector(node: AnyNode, v: Value, n: number): number {
     const known = this.tensorOf.get(v.id);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (this.tensors[known].type !== VEC || this.tensors[known].N !== n) unsupported(node, `${v.name} is used as a matrix and a vector, or with two lengths`);
+      return known;
+    }
     if (!v.param || v.type.quant) unsupported(node, `${v.name} must be a float weight parameter`);
     if (v.type.shape.length !== 1 || v.type.shape[0] !== n) unsupported(node, `${v.name} must have ${n} values`);
     return this.addTensor({ value: v, type: VEC, N: n, K: 1, G: 0, sym: true, scaleF16: false, bytes: 4 * n });
@@ -172,7 +177,6 @@ class Lowering {
     this.temps.push(t);
     return t;
   }
-  private readonly temps: View[] = [];
 
   /** A fresh buffer of `width` columns, reusing a dead slot when one is free. */
   fresh(width: number): Placed {
@@ -417,4 +421,34 @@ export function lowerGraph(graph: Graph, opts: LowerOptions): Program {
     kvHeads: info.numKvHeads,
     headDim: info.headDim,
   };
+}
+
+const OP_NAMES: Readonly<Record<Op, string>> = {
+  [Op.Embed]: 'embed',
+  [Op.RmsNorm]: 'rms_norm',
+  [Op.Linear]: 'linear',
+  [Op.Rope]: 'rope',
+  [Op.Attention]: 'attention',
+  [Op.Swiglu]: 'swiglu',
+  [Op.Add]: 'add',
+  [Op.Mul]: 'mul',
+  [Op.Silu]: 'silu',
+  [Op.Copy]: 'copy',
+  [Op.SkipRmsNorm]: 'skip_rms_norm',
+};
+const TYPE_NAMES = ['q4', 'q8', 'f16', 'f32', 'vec'];
+
+/** The op list as text (program.txt in the artifact; snapshot-tested): what the runtime will run. */
+export function formatProgram(p: Program): string {
+  const view = (v: View): string => (v.slot === SLOT_LOGITS ? 'logits' : `s${v.slot}[${v.off}:+ld${v.ld}]`);
+  const lines = [
+    `# ${p.layers} layers, vocab ${p.vocab}, kv heads ${p.kvHeads}, head_dim ${p.headDim}; buffers (columns x ${MAX_CHUNK} rows): ${p.slots.join(' ')}`,
+    ...p.tensors.map((t, i) => `t${i} ${TYPE_NAMES[t.type]} [${t.N}, ${t.K}]${t.type === WType.Q4 ? ` g${t.G} ${t.sym ? 'sym' : 'asym'} ${t.scaleF16 ? 'f16' : 'f32'}-scales` : ''} ${t.bytes} bytes  ${t.value.name}`),
+    ...p.ops.map((o) => {
+      const ints = o.ints.length ? ` i=${o.ints.join(',')}` : '';
+      const f = o.f !== 0 ? ` f=${o.f.toPrecision(6)}` : '';
+      return `${OP_NAMES[o.code].padEnd(13)} ${o.views.map(view).join(' ')}${o.tensors.length ? ' ' + o.tensors.map((t) => `t${t}`).join(' ') : ''}${ints}${f}  # ${o.from}`;
+    }),
+  ];
+  return lines.join('\n') + '\n';
 }

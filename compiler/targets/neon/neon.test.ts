@@ -185,6 +185,8 @@ describe('neon target under qemu-aarch64', () => {
     const m = JSON.parse(manifest(a.dir)) as { files: Record<string, { sha256: string; size: number }> };
     expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['weights.bin', 'Makefile', 'CMakeLists.txt', 'README.md', 'runtime/lc_model.c', 'kernels/src/pack.c']));
     expect(readFileSync(join(b.dir, 'weights.bin')).equals(readFileSync(join(a.dir, 'weights.bin')))).toBe(true);
+    // the op list, reviewable: a lowering change shows up here
+    expect(readFileSync(join(a.dir, 'program.txt'), 'utf8')).toMatchSnapshot();
   }, 120_000);
 
   describe('bad artifacts are refused at load with one line', () => {
