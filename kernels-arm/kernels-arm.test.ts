@@ -68,7 +68,7 @@ describe('kernels-arm under qemu-aarch64', () => {
         for (const t of ['int4 sym', 'int4 asym', 'int8', 'f16', 'f32'])
           expect(r.stdout).toMatch(new RegExp(`^PASS matmul ${t}.* ${p}-vs-scalar`, 'm'));
       for (const p of absent) expect(r.stdout).not.toContain(`${p}-vs-scalar`);
-      for (const op of ['rmsnorm', 'rope', 'softmax', 'swiglu', 'add', 'argmax', 'attention prefill', 'attention decode', 'embed int4', 'embed int8', 'embed f16'])
+      for (const op of ['rmsnorm', 'rope', 'rope tables', 'softmax', 'swiglu', 'add', 'argmax', 'kv_store', 'attention prefill', 'attention decode', 'embed int4', 'embed int8', 'embed f16', 'matrix_row'])
         expect(r.stdout).toMatch(new RegExp(`^PASS ${op}`, 'm'));
     });
   }
@@ -106,127 +106,8 @@ describe('kernels-arm under qemu-aarch64', () => {
   }, 300_000);
 });
 
-// The packed layout as documented in kernels-arm/README.md, re-implemented from the text: the
-// compiler will emit these bytes, so the reference packer (src/pack.c, built for the host as
-// build/host/lk_pack) must produce exactly them from the plain layout of compiler/ir/quantized.ts.
-const NR = 8;
-const KB = 32;
-
-function packQ4Doc(N: number, K: number, G: number, data: Uint8Array, scales: Uint16Array | Float32Array, zeros: Uint8Array | null): Uint8Array {
-  const ng = groupsPerRow(K, G);
-  const rowBytes = int4RowBytes(K, G);
-  const sf16 = scales instanceof Uint16Array;
-  const sBytes = NR * (sf16 ? 2 : 4);
-  const hdr = sBytes + (zeros ? NR * 4 : 0);
-  const groupBytes = hdr + (G / KB) * 128;
-  const panelBytes = ng * groupBytes;
-  const out = new Uint8Array(Math.ceil(N / NR) * panelBytes);
-  const dv = new DataView(out.buffer);
-  for (let n = 0; n < N; n++) {
-    const panel = Math.floor(n / NR) * panelBytes;
-    const r = n % NR;
-    for (let g = 0; g < ng; g++) {
-      const gh = panel + g * groupBytes;
-      const scale = sf16 ? f16BitsToF32(scales[n * ng + g]) : scales[n * ng + g];
-      if (sf16) dv.setUint16(gh + 2 * r, scales[n * ng + g], true);
-      else dv.setFloat32(gh + 4 * r, scale, true);
-      if (zeros) dv.setFloat32(gh + sBytes + 4 * r, Math.fround((8 - zeros[n * ng + g]) * scale), true);
-      for (let kk = 0; kk < G; kk++) {
-        const k = g * G + kk;
-        const byte = data[n * rowBytes + (k >> 1)];
-        const q = k & 1 ? byte >> 4 : byte & 15;
-        const sb = Math.floor(kk / KB), kb = k % KB, c = Math.floor(kb / 8), i = kb % 8;
-        const off = gh + hdr + sb * 128 + (r >> 1) * 32 + (c % 2) * 16 + (r % 2) * 8 + i;
-        out[off] |= ((q ^ 8) & 15) << (c >= 2 ? 4 : 0);
-      }
-    }
-  }
-  return out;
-}
-
-function packQ8Doc(N: number, K: number, data: Int8Array, scales: Float32Array): Uint8Array {
-  const nb = Math.ceil(K / KB);
-  const panelBytes = 32 + nb * 256;
-  const out = new Uint8Array(Math.ceil(N / NR) * panelBytes);
-  const dv = new DataView(out.buffer);
-  for (let n = 0; n < N; n++) {
-    const panel = Math.floor(n / NR) * panelBytes;
-    const r = n % NR;
-    dv.setFloat32(panel + 4 * r, scales[n], true);
-    for (let k = 0; k < K; k++) {
-      const b = Math.floor(k / KB), kb = k % KB, c = Math.floor(kb / 8), i = kb % 8;
-      dv.setInt8(panel + 32 + b * 256 + (r >> 1) * 64 + c * 16 + (r % 2) * 8 + i, data[n * K + k]);
-    }
-  }
-  return out;
-}
-
-function packF16Doc(N: number, K: number, data: Uint16Array): Uint8Array {
-  const panelBytes = NR * K * 2;
-  const out = new Uint8Array(Math.ceil(N / NR) * panelBytes);
-  const dv = new DataView(out.buffer);
-  for (let n = 0; n < N; n++)
-    for (let k = 0; k < K; k++) dv.setUint16(Math.floor(n / NR) * panelBytes + (k * NR + (n % NR)) * 2, data[n * K + k], true);
-  return out;
-}
-
-describe('kernels-arm reference packer', () => {
-  let seed = 12345;
-  const rnd = (m: number): number => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return (seed >>> 8) % m;
-  };
-  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-  it('emits exactly the documented layout from the plain layout (host build of src/pack.c)', () => {
-    execFileSync('make', ['-C', dir, 'build/host/lk_pack'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const tool = join(dir, 'build', 'host', 'lk_pack');
-    const tmp = mkdtempSync(join(tmpdir(), 'lk-pack-'));
-    const file = (name: string, a: ArrayBufferView): string => {
-      const p = join(tmp, name);
-      writeFileSync(p, bytes(a));
-      return p;
-    };
-    try {
-      const cases: Array<{ N: number; K: number; G: number; sym: boolean; sf16: boolean }> = [
-        { N: 13, K: 200, G: 64, sym: false, sf16: true },
-        { N: 8, K: 96, G: 32, sym: true, sf16: true },
-        { N: 21, K: 130, G: 128, sym: false, sf16: false },
-        { N: 5, K: 33, G: 32, sym: true, sf16: false },
-      ];
-      for (const { N, K, G, sym, sf16 } of cases) {
-        const ng = groupsPerRow(K, G);
-        const rowBytes = int4RowBytes(K, G);
-        const zeros = sym ? null : Uint8Array.from({ length: N * ng }, () => rnd(16));
-        const data = new Uint8Array(N * rowBytes);
-        for (let n = 0; n < N; n++)
-          for (let k = 0; k < ng * G; k++) {
-            const q = k < K ? rnd(16) : zeros ? zeros[n * ng + Math.floor(k / G)] : 8;
-            data[n * rowBytes + (k >> 1)] |= q << (k & 1 ? 4 : 0);
-          }
-        const scales = sf16
-          ? Uint16Array.from({ length: N * ng }, () => f32ToF16Bits(0.001 + rnd(1000) * 1e-4))
-          : Float32Array.from({ length: N * ng }, () => 0.001 + rnd(1000) * 1e-4);
-        const out = join(tmp, 'q4.out');
-        execFileSync(tool, ['q4', String(N), String(K), String(G), sf16 ? 'f16' : 'f32', file('d', data), file('s', scales), zeros ? file('z', zeros) : '-', out]);
-        expect(readFileSync(out).equals(bytes(packQ4Doc(N, K, G, data, scales, zeros))), `q4 N=${N} K=${K} G=${G}`).toBe(true);
-      }
-      {
-        const N = 11, K = 77;
-        const data = Int8Array.from({ length: N * K }, () => rnd(255) - 127);
-        const scales = Float32Array.from({ length: N }, () => 0.001 + rnd(1000) * 1e-5);
-        const out = join(tmp, 'q8.out');
-        execFileSync(tool, ['q8', String(N), String(K), 'f32', file('d8', data), file('s8', scales), out]);
-        expect(readFileSync(out).equals(bytes(packQ8Doc(N, K, data, scales)))).toBe(true);
-        const h = Uint16Array.from({ length: N * K }, () => f32ToF16Bits(rnd(2000) / 1000 - 1));
-        execFileSync(tool, ['f16', String(N), String(K), file('h', h), out]);
-        expect(readFileSync(out).equals(bytes(packF16Doc(N, K, h)))).toBe(true);
-      }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
-});
+// The TypeScript packer the NEON target emits weights with (compiler/targets/neon/pack.ts) is
+// checked byte for byte against the C reference packers in compiler/targets/neon/pack.test.ts.
 
 // End to end on the contract: a QuantizedMatrix exactly as compiler/ir/quantized.ts defines it ->
 // raw files -> the C packer -> every kernel path under qemu -cpu max, checked against

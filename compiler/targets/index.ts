@@ -2,12 +2,13 @@
 // README.md, "Adding a target").
 
 import { LlamacError } from '../errors.js';
+import { neonTarget } from './neon/index.js';
 import { onnxTarget } from './onnx/index.js';
 import { optionKey } from './options.js';
 import { referenceTarget } from './reference.js';
 import type { Target } from './target.js';
 
-export const TARGETS: readonly Target[] = [referenceTarget, onnxTarget];
+export const TARGETS: readonly Target[] = [referenceTarget, onnxTarget, neonTarget];
 
 export const TARGET_NAMES: readonly string[] = TARGETS.map((t) => t.name);
 

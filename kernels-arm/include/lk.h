@@ -76,9 +76,10 @@ lk_matmul_fn lk_matmul_for(lk_path p);
 
 /* out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, rows of n */
 LK_OP(void, lk_rmsnorm, (const float *x, const float *w, float *out, int rows, int n, float eps))
-/* Rotate-half RoPE in place on x[M][H][hd]; token m sits at position pos0 + m;
- * cos/sin tables [positions][hd/2]. */
-LK_OP(void, lk_rope, (float *x, int M, int H, int hd, int pos0, const float *cos_t, const float *sin_t))
+/* Rotate-half RoPE in place on M rows of H heads of hd values; row m starts at x + m*ld (ld >= H*hd,
+ * so q and k are rotated inside a fused QKV row); cos/sin tables [M][hd/2], row m for token m
+ * (lk_rope_tables builds them from the model's inverse frequencies). */
+LK_OP(void, lk_rope, (float *x, int ld, int M, int H, int hd, const float *cos_t, const float *sin_t))
 /* In-place softmax over n values. */
 LK_OP(void, lk_softmax, (float *x, int n))
 /* out = silu(g) * u */
@@ -89,11 +90,25 @@ LK_OP(void, lk_add, (const float *a, const float *b, float *out, int n))
 LK_OP(int, lk_argmax, (const float *x, int n))
 
 /* Causal GQA attention over a KV cache.
- * q [M][H][hd] for tokens at positions pos0..pos0+M-1; cache [Hkv][max_seq][hd] (f32, or f16
- * half bits when cache_f16) already holding positions 0..pos0+M-1; out [M][H][hd].
- * scratch: pos0 + M floats. M = 1 is decode, M > 1 prefill. Scale 1/sqrt(hd). */
-LK_OP(void, lk_attention, (const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16,
-                           int max_seq, int H, int Hkv, int hd, float *out, float *scratch))
+ * q: M rows of [H][hd], row m at q + m*ldq (ldq >= H*hd: q read in place from a fused QKV row), for
+ * tokens in cache slots pos0..pos0+M-1; cache [Hkv][max_seq][hd] (f32, or f16 half bits when
+ * cache_f16) already holding slots 0..pos0+M-1; out [M][H][hd]; scores are q.k * scale (the
+ * model's softmax scale, 1/sqrt(hd) for Llama). scratch: pos0 + M floats. M = 1 is decode. */
+LK_OP(void, lk_attention, (const float *q, int ldq, int M, int pos0, const void *kc, const void *vc, int cache_f16,
+                           int max_seq, int H, int Hkv, int hd, float scale, float *out, float *scratch))
+
+/* RoPE tables for M tokens from the inverse frequencies the compiler computed (inv_freq[half]),
+ * rounded the way transformers rounds: angle = float32(float32(position) * inv_freq[i]), then
+ * cos/sin of that float32 angle rounded to float32. cos_t/sin_t [M][half]. */
+void lk_rope_tables(const float *inv_freq, int half, const int32_t *positions, int M, float *cos_t, float *sin_t);
+
+/* Store M tokens' K (or V) rows into a cache [Hkv][max_seq][hd] at slots pos0..pos0+M-1, as f32
+ * or f16 (round to nearest even); row m (Hkv*hd values) at src + m*ld, a view of fused QKV. */
+void lk_kv_store(void *cache, int cache_f16, int max_seq, int Hkv, int hd, int pos0, const float *src, int ld, int M);
+
+/* Row n of a packed matrix, dequantized to out[K]: the embedding gather that reads the same bytes
+ * as the (tied) lm_head. Values equal the plain layout's (q - zero) * scale rounded to float32. */
+void lk_matrix_row(const lk_matrix *w, int n, float *out);
 
 /* Embedding row gather: out[i][0..K) = row ids[i] of the table, dequantized.
  * q8: data int8 [V][K], scales [V] f32. q4: plain int4 layout (see lk_pack_q4) with scales f32 or

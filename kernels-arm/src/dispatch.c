@@ -75,16 +75,16 @@ void lk_matmul(const lk_matrix *w, const float *x, int M, float *y, void *work) 
 
 LK_OP_DISPATCH(void, lk_rmsnorm, (const float *x, const float *w, float *out, int rows, int n, float eps),
                (x, w, out, rows, n, eps))
-LK_OP_DISPATCH(void, lk_rope, (float *x, int M, int H, int hd, int pos0, const float *c, const float *s),
-               (x, M, H, hd, pos0, c, s))
+LK_OP_DISPATCH(void, lk_rope, (float *x, int ld, int M, int H, int hd, const float *c, const float *s),
+               (x, ld, M, H, hd, c, s))
 LK_OP_DISPATCH(void, lk_softmax, (float *x, int n), (x, n))
 LK_OP_DISPATCH(void, lk_swiglu, (const float *g, const float *u, float *out, int n), (g, u, out, n))
 LK_OP_DISPATCH(void, lk_add, (const float *a, const float *b, float *out, int n), (a, b, out, n))
 LK_OP_DISPATCH(int, lk_argmax, (const float *x, int n), (x, n))
 LK_OP_DISPATCH(void, lk_attention,
-               (const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq, int H,
-                int Hkv, int hd, float *out, float *scratch),
-               (q, M, pos0, kc, vc, cache_f16, max_seq, H, Hkv, hd, out, scratch))
+               (const float *q, int ldq, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq,
+                int H, int Hkv, int hd, float scale, float *out, float *scratch),
+               (q, ldq, M, pos0, kc, vc, cache_f16, max_seq, H, Hkv, hd, scale, out, scratch))
 LK_OP_DISPATCH(void, lk_embed_q8, (const int8_t *d, const float *s, int K, const int32_t *ids, int n, float *out),
                (d, s, K, ids, n, out))
 LK_OP_DISPATCH(void, lk_embed_q4,

@@ -41,12 +41,12 @@ void lk_rmsnorm_neon(const float *x, const float *w, float *out, int rows, int n
   }
 }
 
-void lk_rope_neon(float *x, int M, int H, int hd, int pos0, const float *cos_t, const float *sin_t) {
+void lk_rope_neon(float *x, int ld, int M, int H, int hd, const float *cos_t, const float *sin_t) {
   int h2 = hd / 2;
   for (int m = 0; m < M; m++) {
-    const float *c = cos_t + (size_t)(pos0 + m) * h2, *s = sin_t + (size_t)(pos0 + m) * h2;
+    const float *c = cos_t + (size_t)m * h2, *s = sin_t + (size_t)m * h2;
     for (int h = 0; h < H; h++) {
-      float *v = x + ((size_t)m * H + h) * hd;
+      float *v = x + (size_t)m * ld + (size_t)h * hd;
       int i = 0;
       for (; i + 4 <= h2; i += 4) {
         float32x4_t a = vld1q_f32(v + i), b = vld1q_f32(v + i + h2), cc = vld1q_f32(c + i), ss = vld1q_f32(s + i);
@@ -112,13 +112,12 @@ static inline float32x4_t ld4(const void *c, int f16, size_t i) {
   return f16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)c + i))) : vld1q_f32((const float *)c + i);
 }
 
-void lk_attention_neon(const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq,
-                       int H, int Hkv, int hd, float *out, float *scratch) {
-  float scale = 1.0f / sqrtf((float)hd);
+void lk_attention_neon(const float *q, int ldq, int M, int pos0, const void *kc, const void *vc, int cache_f16,
+                       int max_seq, int H, int Hkv, int hd, float scale, float *out, float *scratch) {
   int group = H / Hkv;
   for (int m = 0; m < M; m++)
     for (int h = 0; h < H; h++) {
-      const float *qv = q + ((size_t)m * H + h) * hd;
+      const float *qv = q + (size_t)m * ldq + (size_t)h * hd;
       size_t base = (size_t)(h / group) * max_seq * hd;
       int L = pos0 + m + 1;
       for (int j = 0; j < L; j++) {

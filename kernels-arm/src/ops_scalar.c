@@ -12,12 +12,12 @@ void lk_rmsnorm_scalar(const float *x, const float *w, float *out, int rows, int
   }
 }
 
-void lk_rope_scalar(float *x, int M, int H, int hd, int pos0, const float *cos_t, const float *sin_t) {
+void lk_rope_scalar(float *x, int ld, int M, int H, int hd, const float *cos_t, const float *sin_t) {
   int h2 = hd / 2;
   for (int m = 0; m < M; m++) {
-    const float *c = cos_t + (size_t)(pos0 + m) * h2, *s = sin_t + (size_t)(pos0 + m) * h2;
+    const float *c = cos_t + (size_t)m * h2, *s = sin_t + (size_t)m * h2;
     for (int h = 0; h < H; h++) {
-      float *v = x + ((size_t)m * H + h) * hd;
+      float *v = x + (size_t)m * ld + (size_t)h * hd;
       for (int i = 0; i < h2; i++) {
         float a = v[i], b = v[i + h2];
         v[i] = a * c[i] - b * s[i];
@@ -50,13 +50,12 @@ int lk_argmax_scalar(const float *x, int n) {
   return best;
 }
 
-void lk_attention_scalar(const float *q, int M, int pos0, const void *kc, const void *vc, int cache_f16, int max_seq,
-                         int H, int Hkv, int hd, float *out, float *scratch) {
-  float scale = 1.0f / sqrtf((float)hd);
+void lk_attention_scalar(const float *q, int ldq, int M, int pos0, const void *kc, const void *vc, int cache_f16,
+                         int max_seq, int H, int Hkv, int hd, float scale, float *out, float *scratch) {
   int group = H / Hkv;
   for (int m = 0; m < M; m++)
     for (int h = 0; h < H; h++) {
-      const float *qv = q + ((size_t)m * H + h) * hd;
+      const float *qv = q + (size_t)m * ldq + (size_t)h * hd;
       size_t base = (size_t)(h / group) * max_seq * hd;
       int L = pos0 + m + 1; /* causal: this token sees positions 0..pos0+m */
       for (int j = 0; j < L; j++) {
@@ -97,4 +96,26 @@ void lk_embed_q4_scalar(const uint8_t *data, const void *scales, int scale_f16, 
 void lk_embed_f16_scalar(const uint16_t *data, int K, const int32_t *ids, int n, float *out) {
   for (int i = 0; i < n; i++)
     for (int k = 0; k < K; k++) out[(size_t)i * K + k] = lk_f16_to_f32(data[(size_t)ids[i] * K + k]);
+}
+
+/* Not path-dependent (libm on one value per frequency and token): one version for every path. */
+void lk_rope_tables(const float *inv_freq, int half, const int32_t *positions, int M, float *cos_t, float *sin_t) {
+  for (int m = 0; m < M; m++)
+    for (int i = 0; i < half; i++) {
+      volatile float angle = (float)positions[m] * inv_freq[i]; /* one float32 rounding, never contracted */
+      cos_t[(size_t)m * half + i] = (float)cos((double)angle);
+      sin_t[(size_t)m * half + i] = (float)sin((double)angle);
+    }
+}
+
+void lk_kv_store(void *cache, int cache_f16, int max_seq, int Hkv, int hd, int pos0, const float *src, int ld, int M) {
+  for (int m = 0; m < M; m++)
+    for (int h = 0; h < Hkv; h++) {
+      const float *s = src + (size_t)m * ld + (size_t)h * hd;
+      size_t dst = ((size_t)h * max_seq + (size_t)(pos0 + m)) * hd;
+      if (cache_f16)
+        for (int i = 0; i < hd; i++) ((uint16_t *)cache)[dst + i] = lk_f32_to_f16(s[i]);
+      else
+        memcpy((float *)cache + dst, s, (size_t)hd * sizeof(float));
+    }
 }

@@ -1,6 +1,7 @@
 /* Reference packers: the compiler's plain layout -> the repacked layout every path streams.
  * Portable C on purpose: the compiler can emit identical bytes and test against this file. */
 #include "lk_internal.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,4 +147,41 @@ size_t lk_matmul_work_bytes(const lk_matrix *w, int M) {
   if (w->type == LK_W_F16 || w->type == LK_W_F32) return 16;
   size_t nb = (size_t)w->Kp / LK_KB;
   return (size_t)(M + 1) * nb * LK_WORK_BYTES_PER_TOKEN_BLOCK + 64;
+}
+
+/* The inverse of the packers for one row. int4 zero points are recovered from the stored offset
+ * m = (8 - zero) * scale as an integer, so the value is float(q - zero) * scale rounded once, the
+ * plain layout's dequantized value exactly. */
+void lk_matrix_row(const lk_matrix *w, int n, float *out) {
+  const uint8_t *panel = w->data + (size_t)(n / LK_NR) * w->panel_bytes;
+  int r = n % LK_NR;
+  if (w->type == LK_W_F32 || w->type == LK_W_F16) {
+    for (int k = 0; k < w->K; k++) {
+      const uint8_t *p = panel + ((size_t)k * LK_NR + r) * (w->type == LK_W_F16 ? 2 : 4);
+      if (w->type == LK_W_F32) out[k] = lk_ldf(p);
+      else { uint16_t h; memcpy(&h, p, 2); out[k] = lk_f16_to_f32(h); }
+    }
+    return;
+  }
+  if (w->type == LK_W_Q8) {
+    float d = lk_ldf(panel + 4 * r);
+    for (int k = 0; k < w->K; k++) out[k] = (float)(int8_t)panel[lk_q8_offset(r, k)] * d;
+    return;
+  }
+  size_t sbytes = (size_t)LK_NR * (w->scale_f16 ? 2 : 4);
+  for (int g = 0; g < w->ngroups; g++) {
+    const uint8_t *gh = panel + (size_t)g * w->group_bytes;
+    float d;
+    if (w->scale_f16) { uint16_t h; memcpy(&h, gh + 2 * r, 2); d = lk_f16_to_f32(h); }
+    else d = lk_ldf(gh + 4 * r);
+    int shift = 0; /* 8 - zero */
+    if (!w->sym && d != 0.0f) shift = (int)rintf(lk_ldf(gh + sbytes + 4 * r) / d);
+    for (int k = g * w->G; k < (g + 1) * w->G && k < w->K; k++) {
+      int high;
+      uint8_t byte = panel[lk_q4_nibble_offset(w, r, k, &high)];
+      int nib = high ? byte >> 4 : byte & 15;
+      int q8 = nib >= 8 ? nib - 16 : nib; /* q - 8 */
+      out[k] = (float)(q8 + shift) * d;
+    }
+  }
 }

@@ -232,48 +232,93 @@ static void test_ops(void) {
     report(s == v && s == ref, "argmax n=%d (scalar %d neon %d ref %d)", n, s, v, ref);
   }
 
-  /* RoPE: rotate-half, positions pos0.. */
-  for (int hd = 36; hd <= 64; hd += 28) { int M = 3, H = 4, pos0 = 5, h2 = hd / 2, P = pos0 + M; /* 36: h2 % 4 != 0 */
-    float *ct = malloc(P * h2 * 4), *st = malloc(P * h2 * 4);
-    for (int p = 0; p < P; p++) for (int i = 0; i < h2; i++) {
-      double th = p * pow(500000.0, -2.0 * i / hd); ct[p * h2 + i] = (float)cos(th); st[p * h2 + i] = (float)sin(th); }
-    for (int i = 0; i < M * H * hd; i++) a[i] = b[i] = x[i];
-    lk_rope_scalar(a, M, H, hd, pos0, ct, st); lk_rope_neon(b, M, H, hd, pos0, ct, st);
-    report(close_rel(b, a, M * H * hd, TOL_ROPE, &w), "rope M=%d H=%d hd=%d pos0=%d neon-vs-scalar (worst rel %.3g)", M, H, hd, pos0, w);
-    int ok = 1; /* definition: token 1 head 2 element 3 */
-    { int m = 1, h = 2, i = 3; const float *v = x + (m * H + h) * hd; int p = pos0 + m;
-      double ref = v[i] * ct[p * h2 + i] - v[i + h2] * st[p * h2 + i];
-      double ref2 = v[i + h2] * ct[p * h2 + i] + v[i] * st[p * h2 + i];
-      if (fabs(a[(m * H + h) * hd + i] - ref) > 1e-6 || fabs(a[(m * H + h) * hd + i + h2] - ref2) > 1e-6) ok = 0; }
-    report(ok, "rope scalar-vs-definition");
-    free(ct); free(st); }
+  /* RoPE: rotate-half on a strided view (rows of ld > H*hd, like q inside a fused QKV row), tables
+   * from inverse frequencies (lk_rope_tables) */
+  for (int hd = 36; hd <= 64; hd += 28) { int M = 3, H = 4, h2 = hd / 2, ld = H * hd + 7; /* 36: h2 % 4 != 0 */
+    float *ct = malloc(M * h2 * 4), *st = malloc(M * h2 * 4), *inv = malloc(h2 * 4);
+    int32_t pos[3] = {5, 6, 100003};
+    for (int i = 0; i < h2; i++) inv[i] = (float)pow(500000.0, -2.0 * i / hd);
+    lk_rope_tables(inv, h2, pos, M, ct, st);
+    for (int i = 0; i < M * ld; i++) a[i] = b[i] = x[i];
+    lk_rope_scalar(a, ld, M, H, hd, ct, st); lk_rope_neon(b, ld, M, H, hd, ct, st);
+    report(close_rel(b, a, M * ld, TOL_ROPE, &w), "rope M=%d H=%d hd=%d ld=%d neon-vs-scalar (worst rel %.3g)", M, H, hd, ld, w);
+    int ok = 1; /* definition: token 1 head 2 element 3; the columns past H*hd are untouched */
+    { int m = 1, h = 2, i = 3; const float *v = x + m * ld + h * hd;
+      double ref = v[i] * ct[m * h2 + i] - v[i + h2] * st[m * h2 + i];
+      double ref2 = v[i + h2] * ct[m * h2 + i] + v[i] * st[m * h2 + i];
+      if (fabs(a[m * ld + h * hd + i] - ref) > 1e-6 || fabs(a[m * ld + h * hd + i + h2] - ref2) > 1e-6) ok = 0;
+      for (int j = H * hd; j < ld; j++) if (a[m * ld + j] != x[m * ld + j]) ok = 0; }
+    report(ok, "rope scalar-vs-definition (strided)");
+    /* tables: angle rounded to float32 once, like transformers (float32(pos) * inv_freq) */
+    ok = 1;
+    for (int m = 0; m < M; m++) for (int i = 0; i < h2; i++) {
+      float ang = (float)pos[m] * inv[i];
+      if (ct[m * h2 + i] != (float)cos((double)ang) || st[m * h2 + i] != (float)sin((double)ang)) ok = 0; }
+    report(ok, "rope tables from inv_freq hd=%d (far position %d)", hd, pos[2]);
+    free(ct); free(st); free(inv); }
 
-  /* attention: GQA (H=4 over Hkv=2), decode and prefill, f32 and f16 caches */
+  /* attention: GQA (H=4 over Hkv=2), decode and prefill, f32 and f16 caches; q read from a fused
+   * QKV-like row (stride ldq), the IR's scale; K/V stored with lk_kv_store from the same rows */
   for (int f16 = 0; f16 <= 1; f16++) {
     int H = 4, Hkv = 2, hd = 18, S = 16, pos0 = 9, M = 4; /* hd % 4 != 0: vector tails */
+    int ldq = (H + 2 * Hkv) * hd;
+    float scale = 0.3f; /* not 1/sqrt(hd): the kernel must use the one it is given */
     size_t cn = (size_t)Hkv * S * hd;
     float *kf = malloc(cn * 4), *vf = malloc(cn * 4); uint16_t *kh = malloc(cn * 2), *vh = malloc(cn * 2);
     for (size_t i = 0; i < cn; i++) { kh[i] = lk_f32_to_f16(frand()); vh[i] = lk_f32_to_f16(frand());
       kf[i] = lk_f16_to_f32(kh[i]); vf[i] = lk_f16_to_f32(vh[i]); }
     const void *kc = f16 ? (const void *)kh : kf, *vc = f16 ? (const void *)vh : vf;
-    float *q = malloc(M * H * hd * 4), *o1 = malloc(M * H * hd * 4), *o2 = malloc(M * H * hd * 4), *o3 = malloc(H * hd * 4);
+    float *qkv = malloc(M * ldq * 4), *o1 = malloc(M * H * hd * 4), *o2 = malloc(M * H * hd * 4), *o3 = malloc(H * hd * 4);
     float scratch[64];
-    for (int i = 0; i < M * H * hd; i++) q[i] = frand() * 2.0f;
-    lk_attention_scalar(q, M, pos0, kc, vc, f16, S, H, Hkv, hd, o1, scratch);
-    lk_attention_neon(q, M, pos0, kc, vc, f16, S, H, Hkv, hd, o2, scratch);
+    for (int i = 0; i < M * ldq; i++) qkv[i] = frand() * 2.0f;
+    /* the new tokens' K and V (exactly representable in f16, so both caches hold the same numbers) */
+    for (int m = 0; m < M; m++) for (int i = H * hd; i < ldq; i++) qkv[m * ldq + i] = lk_f16_to_f32(lk_f32_to_f16(qkv[m * ldq + i]));
+    lk_kv_store(f16 ? (void *)kh : kf, f16, S, Hkv, hd, pos0, qkv + H * hd, ldq, M);
+    lk_kv_store(f16 ? (void *)vh : vf, f16, S, Hkv, hd, pos0, qkv + (H + Hkv) * hd, ldq, M);
+    { int ok = 1; for (int m = 0; m < M; m++) for (int h = 0; h < Hkv; h++) for (int i = 0; i < hd; i++) {
+        size_t c = ((size_t)h * S + pos0 + m) * hd + i;
+        float kv = f16 ? lk_f16_to_f32(kh[c]) : kf[c], vv = f16 ? lk_f16_to_f32(vh[c]) : vf[c];
+        if (kv != qkv[m * ldq + H * hd + h * hd + i] || vv != qkv[m * ldq + (H + Hkv) * hd + h * hd + i]) ok = 0;
+        if (f16) { kf[c] = kv; vf[c] = vv; } }
+      report(ok, "kv_store %s cache from strided rows exact", f16 ? "f16" : "f32"); }
+    lk_attention_scalar(qkv, ldq, M, pos0, kc, vc, f16, S, H, Hkv, hd, scale, o1, scratch);
+    lk_attention_neon(qkv, ldq, M, pos0, kc, vc, f16, S, H, Hkv, hd, scale, o2, scratch);
     report(close_rel(o2, o1, M * H * hd, TOL_ATTENTION, &w), "attention prefill M=%d pos0=%d %s cache neon-vs-scalar (worst rel %.3g)", M, pos0, f16 ? "f16" : "f32", w);
     /* decode of the last token = last row of prefill (causal) */
-    lk_attention_neon(q + (M - 1) * H * hd, 1, pos0 + M - 1, kc, vc, f16, S, H, Hkv, hd, o3, scratch);
+    lk_attention_neon(qkv + (M - 1) * ldq, ldq, 1, pos0 + M - 1, kc, vc, f16, S, H, Hkv, hd, scale, o3, scratch);
     report(close_rel(o3, o1 + (M - 1) * H * hd, H * hd, TOL_ATTENTION, &w), "attention decode pos=%d %s cache == prefill row (worst rel %.3g)", pos0 + M - 1, f16 ? "f16" : "f32", w);
-    /* scalar vs definition in double for token 0 head 3 (kv head 1) */
-    { int m = 0, h = 3, L = pos0 + 1, ok = 1; double sc[64], mx = -1e300, sum = 0;
-      for (int j = 0; j < L; j++) { double s = 0; for (int i = 0; i < hd; i++) s += (double)q[h * hd + i] * kf[(1 * S + j) * hd + i];
-        sc[j] = s / sqrt((double)hd); if (sc[j] > mx) mx = sc[j]; }
+    /* scalar vs definition in double for token 1 head 3 (kv head 1), sees slots 0..pos0+1 */
+    { int m = 1, h = 3, L = pos0 + m + 1, ok = 1; double sc[64], mx = -1e300, sum = 0;
+      const float *qv = qkv + m * ldq + h * hd;
+      for (int j = 0; j < L; j++) { double s = 0; for (int i = 0; i < hd; i++) s += (double)qv[i] * kf[(1 * S + j) * hd + i];
+        sc[j] = s * scale; if (sc[j] > mx) mx = sc[j]; }
       for (int j = 0; j < L; j++) { sc[j] = exp(sc[j] - mx); sum += sc[j]; }
       for (int i = 0; i < hd; i++) { double r = 0; for (int j = 0; j < L; j++) r += sc[j] / sum * vf[(1 * S + j) * hd + i];
         if (fabs(o1[(m * H + h) * hd + i] - r) > 1e-5 * (fabs(r) + 1e-3)) ok = 0; }
-      report(ok, "attention %s cache scalar-vs-definition", f16 ? "f16" : "f32"); }
-    free(kf); free(vf); free(kh); free(vh); free(q); free(o1); free(o2); free(o3);
+      report(ok, "attention %s cache scalar-vs-definition (scale %.2f, strided q)", f16 ? "f16" : "f32", scale); }
+    free(kf); free(vf); free(kh); free(vh); free(qkv); free(o1); free(o2); free(o3);
+  }
+
+  /* lk_matrix_row: the embedding gather from packed bytes (tied lm_head) equals the plain layout's
+   * dequantized values exactly, every weight type */
+  { static const int G4[] = {32, 64, 128};
+    for (int t = 0; t < 3; t++)
+      for (int sym = 0; sym <= 1; sym++) {
+        plain_w p = make_weight(LK_W_Q4, 13, 150, G4[t], sym, t != 1);
+        lk_matrix m; int ok = !pack(&p, &m);
+        for (int n = 0; ok && n < 13; n++) { lk_matrix_row(&m, n, a);
+          for (int k = 0; k < 150; k++) if (a[k] != (float)p.deq[(size_t)n * 150 + k]) ok = 0; }
+        report(ok, "matrix_row int4 G=%d %s exact", G4[t], sym ? "sym" : "asym");
+        lk_matrix_free(&m); free_weight(&p);
+      }
+    for (int t = LK_W_Q8; t <= LK_W_F32; t++) {
+      plain_w p = make_weight((lk_wtype)t, 11, 77, 0, 1, 1);
+      lk_matrix m; int ok = !pack(&p, &m);
+      for (int n = 0; ok && n < 11; n++) { lk_matrix_row(&m, n, a);
+        for (int k = 0; k < 77; k++) if (a[k] != (float)p.deq[(size_t)n * 77 + k]) ok = 0; }
+      report(ok, "matrix_row %s exact", tname[t]);
+      lk_matrix_free(&m); free_weight(&p);
+    }
   }
 
   /* embedding gather */
