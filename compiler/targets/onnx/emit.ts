@@ -39,6 +39,8 @@ export const IO_NAMES = {
 export interface EmitStats {
   /** Bytes of model.onnx.data. */
   readonly dataBytes: number;
+  /** sha256 (hex) of model.onnx.data. */
+  readonly dataSha256: string;
   /** Bytes of the weight initializers by name. */
   readonly weightBytes: ReadonlyMap<string, number>;
   readonly nodeCount: number;
@@ -94,7 +96,7 @@ export function emitModel(graph: Graph, outDir: string, reader: TensorReader, op
     });
     writeFileSync(join(outDir, MODEL_FILE), model);
     const opTypes = [...new Set(g.nodes.map((n) => (n.domain ? `${n.domain}.${n.opType}` : String(n.opType))))].sort();
-    return { dataBytes: data.size, weightBytes: g.weightBytes, nodeCount: g.nodes.length, opTypes };
+    return { dataBytes: data.size, dataSha256: data.sha256(), weightBytes: g.weightBytes, nodeCount: g.nodes.length, opTypes };
   } finally {
     data.close();
   }

@@ -7,8 +7,9 @@ import type { Graph } from '../../ir/graph.js';
 import { elementCount } from '../../ir/types.js';
 import { DEFAULT_PIPELINE } from '../../passes/registry.js';
 import type { CompileContext, Target } from '../target.js';
-import { copyTokenizerFiles, genaiConfig, GENAI_CONFIG_FILE, writeManifest } from './artifact.js';
-import { emitModel } from './emit.js';
+import { checkpointFilesOf, copyTokenizerFiles, genaiConfig, GENAI_CONFIG_FILE, writeManifest } from './artifact.js';
+import { DATA_FILE, emitModel, type EmitStats } from './emit.js';
+import { hashInBackground } from './sha256.js';
 import { parseOnnxOptions } from './options.js';
 import { artifactAccuracyLevel, onnxRunner } from './runner.js';
 
@@ -24,7 +25,15 @@ export function parameterCount(graph: Graph): number {
 
 export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContext): Promise<void> {
   const opts = parseOnnxOptions(ctx.options, ctx.quant);
-  const stats = emitModel(graph, outDir, ctx.reader, opts);
+  // The source checkpoint's sha256 (GBs) is computed on the other core while this one writes.
+  const ckHashes = hashInBackground(checkpointFilesOf(ctx.checkpointDir).map((f) => join(ctx.checkpointDir, f)));
+  let stats: EmitStats;
+  try {
+    stats = emitModel(graph, outDir, ctx.reader, opts);
+  } catch (e) {
+    ckHashes.cancel();
+    throw e;
+  }
   ctx.log(`onnx: ${stats.nodeCount} nodes, ${(stats.dataBytes / 2 ** 20).toFixed(1)} MiB of weights (${opts.ops} ops, dense matrices ${opts.matrixDtype})`);
   writeFileSync(join(outDir, GENAI_CONFIG_FILE), JSON.stringify(genaiConfig(graph.info), null, 2) + '\n');
   copyTokenizerFiles(ctx.checkpointDir, outDir);
@@ -38,6 +47,7 @@ export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: Compil
     parameters: parameterCount(graph),
     dataBytes: stats.dataBytes,
     opTypes: stats.opTypes,
+    knownHashes: new Map([...(await ckHashes.result()), [join(outDir, DATA_FILE), stats.dataSha256]]),
   });
 }
 
