@@ -9,6 +9,7 @@ import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexi
 import { printGraph } from './ir/printer.js';
 import { lookupPass } from './pipeline.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
+import { progressBar } from './progress.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
 import { lookupTarget } from './targets/index.js';
 import { loadGolden } from './verify/golden.js';
@@ -54,6 +55,8 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
     targetOptions,
     recordedOptions: recorded,
     log: o.verbose ? err : () => {},
+    // A bar on a terminal; --json and --verbose (which logs every step) keep stderr line-based.
+    progress: o.json || o.verbose ? undefined : progressBar(),
     hooks: {
       dumpIrAfter: o.dumpIrAfter,
       dump: (pass, text) => print(`// IR after ${pass}\n${text}`),

@@ -11,6 +11,7 @@ import { importLlama } from './frontend/llama.js';
 import type { Graph } from './ir/graph.js';
 import { runPipeline, type PipelineHooks } from './pipeline.js';
 import type { QuantConfig } from './passes/quant-config.js';
+import type { Progress } from './progress.js';
 import { lookupTarget } from './targets/index.js';
 import type { ModelRunner } from './targets/runner.js';
 import type { CompileContext, Target } from './targets/target.js';
@@ -35,6 +36,7 @@ export interface BuildOptions {
   readonly recordedOptions: Readonly<Record<string, string | number | boolean>>;
   readonly hooks?: PipelineHooks;
   readonly log?: (msg: string) => void;
+  readonly progress?: Progress;
 }
 
 /** The pass list a build runs: the target's pipeline, or only quantization when not fusing. */
@@ -60,8 +62,9 @@ export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Pr
     options: opts.targetOptions,
     recordedOptions: opts.recordedOptions,
     log,
+    progress: opts.progress,
   };
-  const graph = await runPipeline(model.graph, pipelineFor(target, opts), { reader: model.checkpoint, quant: opts.quant, log }, opts.hooks);
+  const graph = await runPipeline(model.graph, pipelineFor(target, opts), { reader: model.checkpoint, quant: opts.quant, log, progress: opts.progress }, opts.hooks);
   return { target, graph, ctx };
 }
 

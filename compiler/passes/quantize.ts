@@ -95,7 +95,7 @@ function calibrationIds(g: Graph, ctx: PassContext): readonly (readonly number[]
     return c;
   }
   ctx.log(`calibration: sampling ${SELF_CALIBRATION.count} x ${length} tokens from the model (temperature ${SELF_CALIBRATION.temperature})`);
-  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature, SELF_CALIBRATION.seed);
+  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature, SELF_CALIBRATION.seed, ctx.progress);
 }
 
 /** Where 1/s can be folded for an activation, or null when it cannot be done exactly. */
@@ -200,7 +200,7 @@ function calibrate(g: Graph, ctx: PassContext, targets: readonly Target[], ids: 
   const flush = () => {
     if (batch.size === 0) return;
     ctx.log(`calibrating ${batch.size} activations on ${ids.length} sequences`);
-    for (const [k, st] of collectStats(g, ctx.reader, ids, batch, AWQ_SAMPLE_ROWS)) out.set(k, st);
+    for (const [k, st] of collectStats(g, ctx.reader, ids, batch, AWQ_SAMPLE_ROWS, ctx.progress)) out.set(k, st);
     batch = new Map();
     bytes = 0;
   };
@@ -243,6 +243,10 @@ export async function quantizeGraph(g: Graph, ctx: PassContext): Promise<Graph> 
   // at a time so the workers never wait on this thread; a matrix that must be computed first
   // (AWQ-scaled, GPTQ) is materialized here, one at a time.
   const inFlight: Promise<void>[] = [];
+  const progress = ctx.progress ?? (() => {});
+  const totalWeights = targets.reduce((a, t) => a + dims(t.value)[0] * dims(t.value)[1], 0);
+  let doneWeights = 0;
+  progress('quantizing', 0, totalWeights);
   try {
     for (const t of targets) {
       const { value: v, scheme } = t;
@@ -258,6 +262,8 @@ export async function quantizeGraph(g: Graph, ctx: PassContext): Promise<Graph> 
       const t0 = performance.now();
       const done = pool.quantize(job(scheme, W, N, K, H)).then((matrix) => {
         ctx.log(`quantized ${v.name} [${N}x${K}] in ${(performance.now() - t0).toFixed(0)} ms`);
+        doneWeights += N * K;
+        progress('quantizing', doneWeights, totalWeights);
         // The scheme records what ran (e.g. 'awq' = AWQ scaling + GPTQ).
         const ran: QuantScheme = { ...matrix.scheme, method: scheme.method };
         replaced.set(v.id, { id, name: v.name, type: tensorType('f32', v.type.shape, ran), param: { kind: 'quantized', matrix: { ...matrix, scheme: ran }, from: source } });

@@ -4,6 +4,7 @@
 import type { Graph } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
 import type { QuantConfig } from '../passes/quant-config.js';
+import type { Progress } from '../progress.js';
 import type { ModelRunner } from './runner.js';
 
 export interface CompileContext {
@@ -16,6 +17,8 @@ export interface CompileContext {
   /** The compile options as given, recorded in manifests. */
   readonly recordedOptions: Readonly<Record<string, string | number | boolean>>;
   readonly log: (msg: string) => void;
+  /** Progress of long steps (a bar on a terminal); optional. */
+  readonly progress?: Progress;
 }
 
 export interface Target {

@@ -20,6 +20,8 @@ export class ExternalDataWriter {
     file: string,
     /** The file name recorded in each TensorProto, relative to model.onnx. */
     readonly location: string,
+    /** Called with the file size after each piece (progress). */
+    private readonly onWrite: (size: number) => void = () => {},
   ) {
     this.fd = openSync(file, 'w');
   }
@@ -61,5 +63,6 @@ export class ExternalDataWriter {
     while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
     this.hash.update(bytes);
     this.offset += bytes.byteLength;
+    this.onWrite(this.offset);
   }
 }

@@ -29,7 +29,7 @@ export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: Compil
   const ckHashes = hashInBackground(checkpointFilesOf(ctx.checkpointDir).map((f) => join(ctx.checkpointDir, f)));
   let stats: EmitStats;
   try {
-    stats = emitModel(graph, outDir, ctx.reader, opts);
+    stats = emitModel(graph, outDir, ctx.reader, opts, ctx.progress);
   } catch (e) {
     ckHashes.cancel();
     throw e;
