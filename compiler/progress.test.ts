@@ -15,6 +15,13 @@ describe('progress bar', () => {
     expect(out).toEqual([]);
   });
 
+  it('does not cut the line when the terminal reports 0 columns (script, some CI ptys)', () => {
+    const out: string[] = [];
+    const p = progressBar({ isTTY: true, columns: 0, write: (s: string) => (out.push(s), true) }, () => 0);
+    p('writing', 1, 1);
+    expect(out[0].endsWith('100% 0.0s\n')).toBe(true);
+  });
+
   it('redraws one line at most every 100 ms and ends a finished step with a newline', () => {
     const { stream, out } = sink(true);
     let t = 0;

@@ -39,7 +39,7 @@ export function progressBar(stream: BarStream = process.stderr, now: () => numbe
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const fill = Math.round(frac * WIDTH);
     const line = `${step} [${'#'.repeat(fill)}${'.'.repeat(WIDTH - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${((t - started) / 1000).toFixed(1)}s`;
-    const max = (stream.columns ?? 80) - 1;
+    const max = (stream.columns || 80) - 1;
     // \r + erase line: redraw in place; a finished step keeps its line.
     stream.write(`\r\x1b[2K${line.slice(0, max)}${finished ? '\n' : ''}`);
   };
