@@ -11,6 +11,7 @@ import { lookupPass } from './pipeline.js';
 import { escapeControls } from './messages.js';
 import { prepareOutput } from './output.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
+import { progressBar } from './progress.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
 import { lookupTarget } from './targets/index.js';
 import type { GivenOptions } from './targets/options.js';
@@ -64,6 +65,8 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
     targetOptions,
     recordedOptions: recorded,
     log: o.verbose ? err : () => {},
+    // A bar on a terminal; --json and --verbose (which logs every step) keep stderr line-based.
+    progress: o.json || o.verbose ? undefined : progressBar(),
     hooks: {
       dumpIrAfter: o.dumpIrAfter,
       dump: (pass, text) => print(`// IR after ${pass}\n${text}`),

@@ -9,6 +9,7 @@ import type { Graph } from './ir/graph.js';
 import { makeTempDir, prepareOutput, RUN_TEMP_PREFIX, type OutputSlot } from './output.js';
 import { runPipeline, type PipelineHooks } from './pipeline.js';
 import type { QuantConfig } from './passes/quant-config.js';
+import type { Progress } from './progress.js';
 import { lookupTarget } from './targets/index.js';
 import type { ModelRunner } from './targets/runner.js';
 import type { CompileContext, Target } from './targets/target.js';
@@ -33,6 +34,7 @@ export interface BuildOptions {
   readonly recordedOptions: Readonly<Record<string, string | number | boolean>>;
   readonly hooks?: PipelineHooks;
   readonly log?: (msg: string) => void;
+  readonly progress?: Progress;
 }
 
 /** The pass list a build runs: the target's pipeline, or only quantization when not fusing. */
@@ -59,8 +61,9 @@ export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Pr
     options: opts.targetOptions,
     recordedOptions: opts.recordedOptions,
     log,
+    progress: opts.progress,
   };
-  const graph = await runPipeline(model.graph, pipelineFor(target, opts), { reader: model.checkpoint, quant: opts.quant, log }, opts.hooks);
+  const graph = await runPipeline(model.graph, pipelineFor(target, opts), { reader: model.checkpoint, quant: opts.quant, log, progress: opts.progress }, opts.hooks);
   return { target, graph, ctx };
 }
 

@@ -17,6 +17,7 @@ export interface Checkpoint {
   readonly tensors: ReadonlyMap<string, TensorRef>;
   readonly files: readonly string[];
   read(name: string): Float32Array;
+  locate(name: string): TensorRef | undefined;
   readRows(name: string, rowStart: number, rowCount: number): Float32Array;
 }
 
@@ -133,6 +134,7 @@ export function openCheckpoint(dirArg: string): Checkpoint {
     tensors,
     files,
     read: (name) => readTensor(refOf(name)),
+    locate: (name) => tensors.get(name),
     readRows: (name, rowStart, rowCount) => readTensorRows(refOf(name), rowStart, rowCount),
   };
 }

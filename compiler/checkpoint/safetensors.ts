@@ -153,33 +153,65 @@ function scratchBytes(n: number): Uint8Array {
   return scratch.subarray(0, n);
 }
 
+/** Where a tensor's rows are: enough to read them by offset (a TensorRef is one). */
+export type TensorLocation = Pick<TensorRef, 'name' | 'file' | 'dtype' | 'shape' | 'offset'>;
+
+/** Elements per row (a 1-D tensor is one row) and the row count. */
+export function rowGeometry(ref: Pick<TensorRef, 'shape'>): { rowLen: number; rows: number } {
+  const rowLen = ref.shape.length <= 1 ? ref.shape[0] ?? 1 : ref.shape.slice(1).reduce((a, b) => a * b, 1);
+  return { rowLen, rows: ref.shape.length <= 1 ? 1 : ref.shape[0] };
+}
+
+/**
+ * Reads rows [rowStart, rowStart+rowCount) of a tensor through an open fd into `out` (float32,
+ * rowCount x rowLen values), checking NaN/Inf on the stored bits. `bytes` is caller-owned scratch
+ * of at least out.length x element size bytes, so a loop over blocks allocates nothing.
+ */
+export function readRowsInto(fd: number, ref: TensorLocation, rowStart: number, rowCount: number, out: Float32Array, bytesScratch: Uint8Array): void {
+  const { rowLen, rows } = rowGeometry(ref);
+  if (rowStart < 0 || rowStart + rowCount > rows) throw new Error(`row range ${rowStart}+${rowCount} outside tensor '${ref.name}' with ${rows} rows`);
+  const esize = DTYPE_BYTES[ref.dtype];
+  const n = rowLen * rowCount;
+  if (out.length < n || bytesScratch.length < n * esize) throw new Error('internal: readRowsInto buffers too small');
+  const bytes = bytesScratch.subarray(0, n * esize);
+  try {
+    readExactly(fd, bytes, ref.offset + rowStart * rowLen * esize);
+  } catch (e) {
+    throw new LlamacError(`${ref.file}: tensor '${ref.name}': ${(e as Error).message}`);
+  }
+  const bad = firstNonFinite(ref.dtype, bytes);
+  if (bad >= 0) {
+    const v = ref.dtype === 'F32' ? new Float32Array(bytes.buffer, bytes.byteOffset + bad * 4, 1)[0] : NaN;
+    const word = ref.dtype === 'F32' ? 0 : new Uint16Array(bytes.buffer, bytes.byteOffset + bad * 2, 1)[0];
+    const mantissa = ref.dtype === 'F32' ? !Number.isFinite(v) && Number.isNaN(v) : (word & (ref.dtype === 'BF16' ? 0x7f : 0x3ff)) !== 0;
+    throw new LlamacError(`${ref.file}: tensor '${ref.name}' contains ${mantissa ? 'NaN' : 'Inf'} at element ${rowStart * rowLen + bad}`);
+  }
+  decodeInto(ref.dtype, bytes, n === out.length ? out : out.subarray(0, n));
+}
+
+/** Opens a checkpoint file for readRowsInto, with the one-line error the CLI shows. */
+export function openForRead(file: string): number {
+  try {
+    return openSync(file, 'r');
+  } catch (e) {
+    throw new LlamacError(`${file}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
 /**
  * Read rows [rowStart, rowStart+rowCount) of a tensor (a 1-D tensor is one row) as float32,
  * checking for NaN/Inf. Reads only those bytes.
  */
 export function readTensorRows(ref: TensorRef, rowStart: number, rowCount: number): Float32Array {
-  const rowLen = ref.shape.length <= 1 ? ref.shape[0] ?? 1 : ref.shape.slice(1).reduce((a, b) => a * b, 1);
-  const rows = ref.shape.length <= 1 ? 1 : ref.shape[0];
-  if (rowStart < 0 || rowStart + rowCount > rows) throw new Error(`row range ${rowStart}+${rowCount} outside tensor '${ref.name}' with ${rows} rows`);
-  const esize = DTYPE_BYTES[ref.dtype];
+  const { rowLen } = rowGeometry(ref);
   const out = new Float32Array(rowLen * rowCount);
-  const bytes = scratchBytes(out.length * esize);
+  const bytes = scratchBytes(out.length * DTYPE_BYTES[ref.dtype]);
   const fd = openSync(ref.file, 'r');
   try {
-    readExactly(fd, bytes, ref.offset + rowStart * rowLen * esize);
-  } catch (e) {
-    throw new LlamacError(`${ref.file}: tensor '${ref.name}': ${(e as Error).message}`);
+    readRowsInto(fd, ref, rowStart, rowCount, out, bytes);
   } finally {
     closeSync(fd);
   }
-  const bad = firstNonFinite(ref.dtype, bytes);
-  if (bad >= 0) {
-    const v = ref.dtype === 'F32' ? new Float32Array(bytes.buffer, bad * 4, 1)[0] : NaN;
-    const word = ref.dtype === 'F32' ? 0 : new Uint16Array(bytes.buffer, bad * 2, 1)[0];
-    const mantissa = ref.dtype === 'F32' ? !Number.isFinite(v) && Number.isNaN(v) : (word & (ref.dtype === 'BF16' ? 0x7f : 0x3ff)) !== 0;
-    throw new LlamacError(`${ref.file}: tensor '${ref.name}' contains ${mantissa ? 'NaN' : 'Inf'} at element ${rowStart * rowLen + bad}`);
-  }
-  decodeInto(ref.dtype, bytes, out);
   return out;
 }
 

@@ -8,6 +8,49 @@ import { elementCount } from './types.js';
 /** Reads checkpoint tensors by name (implemented by compiler/checkpoint). */
 export interface TensorReader {
   read(name: string): Float32Array;
+  /**
+   * Where a tensor's bytes are, for consumers that read row blocks themselves (the quantizer's
+   * workers, the ONNX writer); optional, absent for readers without a file behind them.
+   */
+  locate?(name: string): StoredTensor | undefined;
+}
+
+/** A tensor stored row-major at a byte offset of a file (a safetensors entry). */
+export interface StoredTensor {
+  readonly name: string;
+  readonly file: string;
+  readonly dtype: 'BF16' | 'F16' | 'F32';
+  readonly shape: readonly number[];
+  readonly offset: number;
+}
+
+/** One stretch of rows of a stored tensor. */
+export interface StoredRows {
+  readonly tensor: StoredTensor;
+  readonly rowStart: number;
+  readonly rows: number;
+}
+
+/**
+ * A 2-D weight source as stored rows (a checkpoint tensor, or rows of several stacked), or null
+ * when it needs computing (scaled, quantized, constant) or the reader has no files.
+ */
+export function storedRowsOf(src: WeightSource, reader: TensorReader): StoredRows[] | null {
+  if (src.kind === 'checkpoint') {
+    const t = reader.locate?.(src.tensor);
+    if (!t || t.shape.length !== 2) return null;
+    return [{ tensor: t, rowStart: 0, rows: t.shape[0] }];
+  }
+  if (src.kind === 'concat_rows') {
+    const out: StoredRows[] = [];
+    for (const p of src.parts) {
+      const r = storedRowsOf(p, reader);
+      if (!r) return null;
+      out.push(...r);
+    }
+    return out;
+  }
+  return null;
 }
 
 export function materialize(src: WeightSource, reader: TensorReader): Float32Array {

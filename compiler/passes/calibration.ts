@@ -8,6 +8,7 @@ import { rmsNorm } from '../interpreter/kernels.js';
 import type { AnyNode, Graph } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
 import { HessianAccumulator } from '../quant/index.js';
+import type { Progress } from '../progress.js';
 import { rng } from '../random.js';
 
 /** The activation a weight multiplies: the value id of the matmul input (shared by fused q/k/v). */
@@ -34,11 +35,13 @@ export function collectStats(
   sequences: readonly (readonly number[])[],
   keys: ReadonlyMap<number, number>,
   maxSampleRows = 0,
+  progress?: Progress,
 ): Map<number, ActivationStats> {
   const acc = new Map<number, { hessian: HessianAccumulator; samples: Float32Array; rows: number }>();
   for (const [key, K] of keys) acc.set(key, { hessian: new HessianAccumulator(K), samples: new Float32Array(maxSampleRows * K), rows: 0 });
   const model = new ReferenceModel(graph, reader);
-  for (const seq of sequences) {
+  for (const [i, seq] of sequences.entries()) {
+    progress?.('calibrating', i, sequences.length);
     new KvSession(model).prefill(seq, 0, (node, inputs) => {
       const key = matmulInputKey(node);
       const a = key === null ? undefined : acc.get(key);
@@ -56,6 +59,7 @@ export function collectStats(
       }
     });
   }
+  progress?.('calibrating', sequences.length, sequences.length);
   const out = new Map<number, ActivationStats>();
   for (const [key, a] of acc) out.set(key, { hessian: a.hessian, samples: a.samples.subarray(0, a.rows * a.hessian.K), sampleRows: a.rows });
   return out;
@@ -67,13 +71,14 @@ export function collectStats(
  * on stories260K, AWQ+GPTQ over 4 seeds gave +4.9% perplexity on average at temperature 1,
  * +3.9% at 1.3, +3.2% at 2.0 and worse again at 2.5 (bench/RESULTS.md).
  */
-export function sampleCalibrationIds(graph: Graph, reader: TensorReader, count: number, length: number, temperature: number, seed = 1234): number[][] {
+export function sampleCalibrationIds(graph: Graph, reader: TensorReader, count: number, length: number, temperature: number, seed = 1234, progress?: Progress): number[][] {
   const model = new ReferenceModel(graph, reader);
   const V = graph.info.vocabSize;
   const rand = rng(seed);
   const bos = graph.info.bosTokenId ?? 0;
   const out: number[][] = [];
   for (let c = 0; c < count; c++) {
+    progress?.('sampling calibration text', c, count);
     const s = new KvSession(model);
     const seq = [bos];
     let logits = s.prefill(seq, 0);
@@ -96,5 +101,6 @@ export function sampleCalibrationIds(graph: Graph, reader: TensorReader, count: 
     }
     out.push(seq);
   }
+  progress?.('sampling calibration text', count, count);
   return out;
 }

@@ -3,6 +3,7 @@
 
 import type { Graph } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
+import type { Progress } from '../progress.js';
 import type { QuantConfig } from './quant-config.js';
 
 export interface PassContext {
@@ -11,6 +12,8 @@ export interface PassContext {
   readonly quant: QuantConfig;
   /** Progress messages (shown with --verbose). */
   readonly log: (msg: string) => void;
+  /** Progress of long steps (a bar on a terminal); optional. */
+  readonly progress?: Progress;
 }
 
 export interface Pass {

@@ -10,10 +10,10 @@
 
 import { LlamacError } from '../errors.js';
 import { nextFreeId, producers, usesOf, type AnyNode, type Graph, type Value, type WeightSource } from '../ir/graph.js';
-import { materialize } from '../ir/materialize.js';
+import { materialize, storedRowsOf } from '../ir/materialize.js';
 import type { QuantMethod, QuantScheme } from '../ir/quantized.js';
 import { tensorType } from '../ir/types.js';
-import { awqScales, prepareGptq, QuantPool, scaleHessian, type QuantJob } from '../quant/index.js';
+import { awqScales, prepareGptq, QuantPool, scaleHessian, type JobRows, type QuantJob } from '../quant/index.js';
 import { collectStats, matmulInputKey, sampleCalibrationIds, type ActivationStats } from './calibration.js';
 import type { Pass, PassContext } from './pass.js';
 
@@ -33,6 +33,9 @@ export const AUTO_CALIBRATION_BUDGET = 2e11;
 /** Activation rows kept per matmul input for AWQ's output-error objective. */
 const AWQ_SAMPLE_ROWS = 1024;
 const AWQ_GRID = 20;
+
+/** Checkpoint-backed matrices queued on the worker pool at once (keeps both cores busy). */
+const IN_FLIGHT = 4;
 
 interface Target {
   readonly value: Value;
@@ -92,7 +95,7 @@ function calibrationIds(g: Graph, ctx: PassContext): readonly (readonly number[]
     return c;
   }
   ctx.log(`calibration: sampling ${SELF_CALIBRATION.count} x ${length} tokens from the model (temperature ${SELF_CALIBRATION.temperature})`);
-  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature, SELF_CALIBRATION.seed);
+  return sampleCalibrationIds(g, ctx.reader, SELF_CALIBRATION.count, length, SELF_CALIBRATION.temperature, SELF_CALIBRATION.seed, ctx.progress);
 }
 
 /** Where 1/s can be folded for an activation, or null when it cannot be done exactly. */
@@ -197,7 +200,7 @@ function calibrate(g: Graph, ctx: PassContext, targets: readonly Target[], ids: 
   const flush = () => {
     if (batch.size === 0) return;
     ctx.log(`calibrating ${batch.size} activations on ${ids.length} sequences`);
-    for (const [k, st] of collectStats(g, ctx.reader, ids, batch, AWQ_SAMPLE_ROWS)) out.set(k, st);
+    for (const [k, st] of collectStats(g, ctx.reader, ids, batch, AWQ_SAMPLE_ROWS, ctx.progress)) out.set(k, st);
     batch = new Map();
     bytes = 0;
   };
@@ -211,11 +214,11 @@ function calibrate(g: Graph, ctx: PassContext, targets: readonly Target[], ids: 
   return out;
 }
 
-function job(scheme: QuantScheme, W: Float32Array, N: number, K: number, H: Float64Array | null): QuantJob {
+function job(scheme: QuantScheme, W: JobRows, N: number, K: number, H: Float64Array | null): QuantJob {
   if (scheme.bits === 8) return { kind: 'int8', W, N, K, scaleDtype: scheme.scaleDtype };
   if (scheme.method === 'q4_0') return { kind: 'q4_0', W, N, K };
   const options = { groupSize: scheme.groupSize, symmetric: scheme.symmetric, scaleDtype: scheme.scaleDtype };
-  if ((scheme.method === 'gptq' || scheme.method === 'awq') && H) return { kind: 'gptq', W, N, K, H: prepareGptq(H, K, { refit: true }), options: { ...options, method: 'search' } };
+  if ((scheme.method === 'gptq' || scheme.method === 'awq') && H && W instanceof Float32Array) return { kind: 'gptq', W, N, K, H: prepareGptq(H, K, { refit: true }), options: { ...options, method: 'search' } };
   return { kind: 'int4', W, N, K, options: { ...options, method: scheme.method === 'rtn' ? 'rtn' : 'search' } };
 }
 
@@ -236,23 +239,42 @@ export async function quantizeGraph(g: Graph, ctx: PassContext): Promise<Graph> 
   const pool = new QuantPool();
   const replaced = new Map<number, Value>();
   let nextId = nextFreeId(g);
+  // Matrices read straight from the checkpoint are quantized by the workers from the file, a few
+  // at a time so the workers never wait on this thread; a matrix that must be computed first
+  // (AWQ-scaled, GPTQ) is materialized here, one at a time.
+  const inFlight: Promise<void>[] = [];
+  const progress = ctx.progress ?? (() => {});
+  const totalWeights = targets.reduce((a, t) => a + dims(t.value)[0] * dims(t.value)[1], 0);
+  let doneWeights = 0;
+  progress('quantizing', 0, totalWeights);
   try {
     for (const t of targets) {
       const { value: v, scheme } = t;
       const source = sources.get(v.id) ?? v.param;
       if (!source) continue;
       const [N, K] = dims(v);
-      const W = materialize(source, ctx.reader);
       const st = t.actKey === null ? undefined : stats.get(t.actKey);
       const s = t.actKey === null ? undefined : colScales.get(t.actKey);
       const H = st ? (s ? scaleHessian(st.hessian.hessian(), K, s) : st.hessian.hessian()) : null;
+      const stored = H ? null : storedRowsOf(source, ctx.reader);
+      const W = stored ?? materialize(source, ctx.reader);
+      const id = nextId++;
       const t0 = performance.now();
-      const matrix = await pool.quantize(job(scheme, W, N, K, H));
-      ctx.log(`quantized ${v.name} [${N}x${K}] in ${(performance.now() - t0).toFixed(0)} ms`);
-      // The scheme records what ran (e.g. 'awq' = AWQ scaling + GPTQ).
-      const ran: QuantScheme = { ...matrix.scheme, method: scheme.method };
-      replaced.set(v.id, { id: nextId++, name: v.name, type: tensorType('f32', v.type.shape, ran), param: { kind: 'quantized', matrix: { ...matrix, scheme: ran }, from: source } });
+      const done = pool.quantize(job(scheme, W, N, K, H)).then((matrix) => {
+        ctx.log(`quantized ${v.name} [${N}x${K}] in ${(performance.now() - t0).toFixed(0)} ms`);
+        doneWeights += N * K;
+        progress('quantizing', doneWeights, totalWeights);
+        // The scheme records what ran (e.g. 'awq' = AWQ scaling + GPTQ).
+        const ran: QuantScheme = { ...matrix.scheme, method: scheme.method };
+        replaced.set(v.id, { id, name: v.name, type: tensorType('f32', v.type.shape, ran), param: { kind: 'quantized', matrix: { ...matrix, scheme: ran }, from: source } });
+      });
+      // Awaited below; this keeps an early failure from being reported as unhandled meanwhile.
+      done.catch(() => {});
+      inFlight.push(done);
+      if (!stored) await done;
+      else if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
+    await Promise.all(inFlight);
   } finally {
     await pool.close();
   }

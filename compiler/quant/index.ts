@@ -11,4 +11,4 @@ export type { GptqOptions, GptqHessian, GptqHessianOptions } from './gptq.js';
 export { awqScales, scaleColumns, scaleHessian } from './awq.js';
 export type { AwqOptions, AwqResult } from './awq.js';
 export { QuantPool, quantizeMatrices } from './pool.js';
-export type { QuantJob, PoolOptions } from './pool.js';
+export type { QuantJob, JobRows, PoolOptions } from './pool.js';

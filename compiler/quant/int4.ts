@@ -200,9 +200,17 @@ export function chooseGroupParams(
         }
       } else {
         // Shrink both ends, or only the low or the high end of the range.
+        let lo0 = NaN;
+        let hi0 = NaN;
         for (let fam = 0; fam < (cfg.oneSided ? 3 : 1); fam++) {
           const lo = fam === 2 ? mn : mid + (mn - mid) * r;
           const hi = fam === 1 ? mx : mid + (mx - mid) * r;
+          // A family that proposes fam 0's range (r = 1, or an end at 0) would score the same
+          // (s, z) again; an equal error never replaces the best, so skipping it changes nothing.
+          if (fam === 0) {
+            lo0 = lo;
+            hi0 = hi;
+          } else if (lo === lo0 && hi === hi0) continue;
           const s = (hi - lo) / 15;
           if (s <= 0) continue;
           const z = fitZero(-lo / s, cfg);
@@ -240,8 +248,14 @@ let sQQ = 0;
 let sXQ = 0;
 let wxBuf = new Float64Array(128);
 
+/** All weights of the current group are 1 (plain MSE): levelSums skips the weight loads. */
+let gUnit = false;
+
 function setGroupSums(xs: Float64Array, ws: Float64Array, len: number): void {
   if (wxBuf.length < len) wxBuf = new Float64Array(len);
+  let unit = true;
+  for (let i = 0; i < len; i++) if (ws[i] !== 1) unit = false;
+  gUnit = unit;
   let sw = 0;
   let swx = 0;
   let swxx = 0;
@@ -258,6 +272,10 @@ function setGroupSums(xs: Float64Array, ws: Float64Array, len: number): void {
 }
 
 function levelSums(xs: Float64Array, ws: Float64Array, len: number, inv: number, z: number): void {
+  if (gUnit) {
+    levelSumsUnit(xs, len, inv, z);
+    return;
+  }
   const wx = wxBuf;
   let q1 = 0;
   let q2 = 0;
@@ -269,6 +287,24 @@ function levelSums(xs: Float64Array, ws: Float64Array, len: number, inv: number,
     q1 += wq;
     q2 += wq * q;
     xq += wx[i] * q;
+  }
+  sQ = q1;
+  sQQ = q2;
+  sXQ = xq;
+}
+
+/** levelSums with every weight 1: w·q = q and w·x = x exactly, so the sums are bit-identical. */
+function levelSumsUnit(xs: Float64Array, len: number, inv: number, z: number): void {
+  let q1 = 0;
+  let q2 = 0;
+  let xq = 0;
+  for (let i = 0; i < len; i++) {
+    const x = xs[i];
+    let q = Math.floor(x * inv + z + 0.5);
+    q = q < 0 ? 0 : q > 15 ? 15 : q;
+    q1 += q;
+    q2 += q * q;
+    xq += x * q;
   }
   sQ = q1;
   sQQ = q2;
@@ -403,6 +439,10 @@ export function quantizeInt4Rows(
   out: Int4Buffers,
   colWeights: Float32Array | Float64Array | null = null,
 ): void {
+  if (cfg.method === 'rtn' && cfg.zeroPoint === 'int' && !colWeights) {
+    rtnRows(W, rows, cols, cfg, out);
+    return;
+  }
   const g = cfg.groupSize;
   const nGroups = groupsPerRow(cols, g);
   const rowBytes = int4RowBytes(cols, g);
@@ -420,6 +460,70 @@ export function quantizeInt4Rows(
       if (colWeights) for (let i = 0; i < len; i++) ws[i] = colWeights[k0 + i];
       chooseGroupParams(xs, ws, len, cfg, res);
       writeGroup(out, r, nGroups, dBase, grp, k0, g, len, xs, res[0], res[1], cfg.symmetric);
+    }
+  }
+}
+
+/**
+ * Round-to-nearest with integer zeros, straight from W: the same (scale, zero) as
+ * chooseGroupParams' RTN candidate and the same levels as writeGroup (tested bit for bit), in one
+ * pass for the range and one that writes each byte once.
+ */
+function rtnRows(W: Float32Array, rows: number, cols: number, cfg: Int4Config, out: Int4Buffers): void {
+  const g = cfg.groupSize;
+  const nGroups = groupsPerRow(cols, g);
+  const rowBytes = int4RowBytes(cols, g);
+  const sym = cfg.symmetric;
+  const data = out.data;
+  const zeros = out.zeros;
+  for (let r = 0; r < rows; r++) {
+    const wBase = r * cols;
+    for (let grp = 0; grp < nGroups; grp++) {
+      const k0 = grp * g;
+      const len = Math.min(g, cols - k0);
+      const at = wBase + k0;
+      let mn = 0;
+      let mx = 0;
+      let amax = 0;
+      for (let i = 0; i < len; i++) {
+        const v = W[at + i];
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+        const a = Math.abs(v);
+        if (!(a < Infinity)) throw new Error('int4: non-finite weight');
+        if (a > amax) amax = a;
+      }
+      let s = 0;
+      let z = 8;
+      if (amax !== 0) {
+        if (sym) s = storedScale(amax / 7, cfg.scaleDtype);
+        else {
+          s = storedScale((mx - mn) / 15, cfg.scaleDtype);
+          if (s !== 0) {
+            const c = -mn / s;
+            z = Math.round(c < 0 ? 0 : c > 15 ? 15 : c);
+          }
+        }
+      }
+      out.scales[r * nGroups + grp] = s;
+      if (!sym && zeros) zeros[r * nGroups + grp] = z;
+      const inv = s === 0 ? 0 : 1 / s;
+      const d0 = r * rowBytes + (k0 >> 1);
+      for (let i = 0; i < g; i += 2) {
+        let q0 = z;
+        let q1 = z;
+        if (s !== 0) {
+          if (i < len) {
+            q0 = Math.floor(W[at + i] * inv + z + 0.5);
+            q0 = q0 < 0 ? 0 : q0 > 15 ? 15 : q0;
+          }
+          if (i + 1 < len) {
+            q1 = Math.floor(W[at + i + 1] * inv + z + 0.5);
+            q1 = q1 < 0 ? 0 : q1 > 15 ? 15 : q1;
+          }
+        }
+        data[d0 + (i >> 1)] = q0 | (q1 << 4);
+      }
     }
   }
 }

@@ -5,6 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantizedMatrix } from '../ir/quantized.js';
+import { encodeSafetensorsHeader } from '../checkpoint/safetensors.js';
+import { LlamacError } from '../errors.js';
+import type { StoredRows, StoredTensor } from '../ir/materialize.js';
 import { HessianAccumulator, prepareGptq, quantizeGptq } from './gptq.js';
 import { quantizeInt4 } from './int4.js';
 import { quantizeInt8 } from './int8.js';
@@ -21,11 +24,12 @@ let workerUrl: URL;
 beforeAll(() => {
   outDir = mkdtempSync(join(tmpdir(), 'llamac-quant-'));
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
-  for (const sub of ['quant', 'ir']) {
+  // checkpoint/ and errors.ts: workers read stored rows themselves (safetensors.ts).
+  for (const sub of ['quant', 'ir', 'checkpoint', '.']) {
     const src = join(here, '..', sub);
     mkdirSync(join(outDir, 'compiler', sub), { recursive: true });
     for (const f of readdirSync(src)) {
-      if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
+      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || (sub === '.' && f !== 'errors.ts')) continue;
       const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
@@ -112,6 +116,82 @@ describe('worker pool', () => {
       expectSameBytes(await pool.quantize({ kind: 'q4_0', W, N, K }), quantizeQ4_0(W, N, K));
     } finally {
       await pool.close();
+    }
+  });
+});
+
+/** Writes tensors as a bf16 safetensors file; returns where each is and its decoded float32 values. */
+function writeBf16(file: string, tensors: { name: string; shape: [number, number]; values: Float32Array }[]): { stored: StoredTensor[]; decoded: Float32Array[] } {
+  const { header } = encodeSafetensorsHeader(tensors.map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: t.shape })));
+  const parts: Uint8Array[] = [header];
+  const stored: StoredTensor[] = [];
+  const decoded: Float32Array[] = [];
+  let offset = header.length;
+  for (const t of tensors) {
+    const bits = new Uint32Array(t.values.buffer, t.values.byteOffset, t.values.length);
+    const half = Uint16Array.from(bits, (b) => b >>> 16);
+    decoded.push(new Float32Array(Uint32Array.from(half, (h) => h << 16).buffer));
+    stored.push({ name: t.name, file, dtype: 'BF16', shape: t.shape, offset });
+    parts.push(new Uint8Array(half.buffer));
+    offset += half.byteLength;
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  return { stored, decoded };
+}
+
+describe('quantizing stored rows (workers read and decode the checkpoint themselves)', () => {
+  const K = 172; // ragged for g32 and g64
+  const dir = mkdtempSync(join(tmpdir(), 'llamac-stored-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const a = studentTArray(45 * K, 50, 4, 0.05);
+  const b = studentTArray(30 * K, 51, 4, 0.05);
+  const { stored, decoded } = writeBf16(join(dir, 'w.safetensors'), [
+    { name: 'a', shape: [45, K], values: a },
+    { name: 'b', shape: [30, K], values: b },
+  ]);
+  // Rows 5..44 of a stacked over all of b, as a fused QKV's parts are.
+  const parts: StoredRows[] = [
+    { tensor: stored[0], rowStart: 5, rows: 40 },
+    { tensor: stored[1], rowStart: 0, rows: 30 },
+  ];
+  const N = 70;
+  const W = new Float32Array(N * K);
+  W.set(decoded[0].subarray(5 * K), 0);
+  W.set(decoded[1], 40 * K);
+  const jobs = [
+    { kind: 'int8', N, K },
+    { kind: 'int4', N, K, options: { method: 'rtn' } },
+    { kind: 'int4', N, K, options: { method: 'rtn', symmetric: true, groupSize: 64, scaleDtype: 'f32' } },
+    { kind: 'int4', N, K, options: { method: 'search' } },
+    { kind: 'q4_0', N, K },
+  ] as const;
+
+  it('gives the bytes of the float32 path whatever the thread count and chunking', async () => {
+    const want = [quantizeInt8(W, N, K), quantizeInt4(W, N, K, jobs[1].options), quantizeInt4(W, N, K, jobs[2].options), quantizeInt4(W, N, K), quantizeQ4_0(W, N, K)];
+    for (const opts of [{ threads: 0 }, { threads: 1, workerUrl, chunkRows: 70 }, { threads: 2, workerUrl, chunkRows: 9 }, { threads: 3, workerUrl }]) {
+      const pool = new QuantPool(opts);
+      try {
+        const got = await Promise.all(jobs.map((j) => pool.quantize({ ...j, W: parts })));
+        got.forEach((m, i) => expectSameBytes(m, want[i]));
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
+  it('names the file and tensor of a NaN, from a worker too', async () => {
+    const bad = b.slice();
+    bad[7 * K + 3] = NaN;
+    const { stored: s2 } = writeBf16(join(dir, 'bad.safetensors'), [{ name: 'model.bad.weight', shape: [30, K], values: bad }]);
+    for (const opts of [{ threads: 0 }, { threads: 2, workerUrl }]) {
+      const pool = new QuantPool(opts);
+      try {
+        const p = pool.quantize({ kind: 'int4', W: [{ tensor: s2[0], rowStart: 0, rows: 30 }], N: 30, K });
+        await expect(p).rejects.toThrow(LlamacError);
+        await expect(p).rejects.toThrow(`bad.safetensors: tensor 'model.bad.weight' contains NaN at element ${7 * K + 3}`);
+      } finally {
+        await pool.close();
+      }
     }
   });
 });

@@ -13,6 +13,8 @@
 // instead, unless `workerUrl` points at a compiled worker.
 
 import { existsSync } from 'node:fs';
+import { LlamacError } from '../errors.js';
+import type { StoredRows } from '../ir/materialize.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -22,16 +24,22 @@ import { prepareGptq } from './gptq.js';
 import type { GptqHessian, GptqOptions } from './gptq.js';
 import { checkShape, resolveInt4 } from './int4.js';
 import type { Int4Options } from './int4.js';
-import { runChunk } from './kernels.js';
+import { runChunk, runStoredChunk } from './kernels.js';
 import type { ChunkResult, ChunkSpec } from './kernels.js';
 import { QK4_0 } from './q4_0.js';
 import type { ChunkReply, ChunkRequest } from './worker.js';
 
+/**
+ * Rows of W: float32 [N, K] row-major, or stored checkpoint tensors stacked along rows, which
+ * the workers read and decode themselves block by block (not for GPTQ).
+ */
+export type JobRows = Float32Array | readonly StoredRows[];
+
 /** One matrix to quantize, W [N, K] row-major. */
 export type QuantJob =
-  | { readonly kind: 'int8'; readonly W: Float32Array; readonly N: number; readonly K: number; readonly scaleDtype?: ScaleDtype }
-  | { readonly kind: 'int4'; readonly W: Float32Array; readonly N: number; readonly K: number; readonly options?: Int4Options }
-  | { readonly kind: 'q4_0'; readonly W: Float32Array; readonly N: number; readonly K: number }
+  | { readonly kind: 'int8'; readonly W: JobRows; readonly N: number; readonly K: number; readonly scaleDtype?: ScaleDtype }
+  | { readonly kind: 'int4'; readonly W: JobRows; readonly N: number; readonly K: number; readonly options?: Int4Options }
+  | { readonly kind: 'q4_0'; readonly W: JobRows; readonly N: number; readonly K: number }
   | {
       readonly kind: 'gptq';
       readonly W: Float32Array;
@@ -90,15 +98,26 @@ export class QuantPool {
   /** Quantizes one matrix (chunks spread over the workers). */
   async quantize(job: QuantJob): Promise<QuantizedMatrix> {
     const { W, N, K } = job;
-    checkShape(W, N, K);
+    if (W instanceof Float32Array) checkShape(W, N, K);
+    else {
+      if (job.kind === 'gptq') throw new Error('internal: GPTQ needs float32 rows');
+      const n = W.reduce((a, p) => a + p.rows, 0);
+      if (n !== N || W.some((p) => p.tensor.shape[1] !== K)) throw new Error(`internal: stored rows do not make [${N}, ${K}]`);
+    }
     const { spec, scheme, nGroups, rowBytes } = planJob(job);
     const threads = Math.max(1, this.workers.length);
     const chunk = Math.max(1, this.chunkRows ?? Math.max(16, Math.ceil(N / (4 * threads))));
     const parts: Promise<ChunkResult>[] = [];
     for (let r0 = 0; r0 < N; r0 += chunk) {
       const rows = Math.min(chunk, N - r0);
+      if (!(W instanceof Float32Array)) {
+        const stored = { parts: W, row0: r0 };
+        if (this.parallel) parts.push(this.submit({ id: this.nextId++, spec, W: null, stored, rows, K }));
+        else parts.push(Promise.resolve(runStoredChunk(spec, W, r0, rows, K)));
+        continue;
+      }
       const Wc = W.slice(r0 * K, (r0 + rows) * K);
-      if (this.parallel) parts.push(this.submit({ id: this.nextId++, spec, W: Wc, rows, K }));
+      if (this.parallel) parts.push(this.submit({ id: this.nextId++, spec, W: Wc, stored: null, rows, K }));
       else parts.push(Promise.resolve(runChunk(spec, Wc, rows, K)));
     }
     const results = await Promise.all(parts);
@@ -139,7 +158,7 @@ export class QuantPool {
       this.pending.set(req.id, p);
       // Referenced only while busy: an idle pool never keeps the process alive.
       w.ref();
-      w.postMessage(req, [req.W.buffer as ArrayBuffer]);
+      w.postMessage(req, req.W ? [req.W.buffer as ArrayBuffer] : []);
     }
   }
 
@@ -150,7 +169,7 @@ export class QuantPool {
     this.idle.push(w);
     if (p) {
       if (msg.ok) p.resolve({ data: msg.data, scales: msg.scales, zeros: msg.zeros });
-      else p.reject(new Error(`quant worker: ${msg.error}`));
+      else p.reject(msg.userError ? new LlamacError(msg.error) : new Error(`quant worker: ${msg.error}`));
     }
     this.pump();
   }

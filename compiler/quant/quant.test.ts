@@ -328,3 +328,28 @@ describe('llama.cpp Q4_0', () => {
     expect(mse(W, quantizeInt4(W, 64, 256))).toBeLessThan(mse(W, quantizeQ4_0(W, 64, 256)));
   });
 });
+
+describe('int4 fast paths (RTN straight from W, unit-weight search sums)', () => {
+  // Weights of 2 double every sum exactly, so the general weighted path must make the very same
+  // choices: comparing against it checks the specialized code bit for bit.
+  const N = 9;
+  const K = 172; // ragged for g32 and g64
+  const W = studentTArray(N * K, 77, 3, 0.05);
+  W.fill(0, 0, 40); // an all-zero group
+  W.fill(0.25, 64, 96); // a constant group
+  for (let k = 96; k < 128; k++) W[k] = 1e-9 * (k - 110); // scale underflows f16
+  for (let k = 128; k < 160; k++) W[K + k] = Math.abs(W[K + k]); // one-signed groups
+  for (let k = 0; k < 32; k++) W[2 * K + k] = -Math.abs(W[2 * K + k]);
+  const twos = new Float32Array(K).fill(2);
+  for (const method of ['rtn', 'search'] as const) {
+    for (const opts of [{}, { symmetric: true }, { groupSize: 64, scaleDtype: 'f32' as const }, { symmetric: true, groupSize: 64 }]) {
+      it(`${method} ${JSON.stringify(opts)}`, () => {
+        const fast = quantizeInt4(W, N, K, { ...opts, method });
+        const general = quantizeInt4(W, N, K, { ...opts, method, colWeights: twos });
+        expect(Buffer.from(fast.data.buffer).equals(Buffer.from(general.data.buffer))).toBe(true);
+        expect(Array.from(fast.scales)).toEqual(Array.from(general.scales));
+        expect(fast.zeros ? Array.from(fast.zeros) : null).toEqual(general.zeros ? Array.from(general.zeros) : null);
+      });
+    }
+  }
+});

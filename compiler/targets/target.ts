@@ -10,6 +10,7 @@ import type { QuantConfig, QuantName } from '../passes/quant-config.js';
 import type { Thresholds } from '../verify/verify.js';
 import { assertSupported, type OpSupport } from './lowering.js';
 import { parseOptions, type GivenOptions, type OptionSpecs, type OptionValues } from './options.js';
+import type { Progress } from '../progress.js';
 import type { ModelRunner } from './runner.js';
 
 export interface CompileContext {
@@ -22,6 +23,8 @@ export interface CompileContext {
   /** The compile options as given, recorded in manifests. */
   readonly recordedOptions: Readonly<Record<string, string | number | boolean>>;
   readonly log: (msg: string) => void;
+  /** Progress of long steps (a bar on a terminal); optional. */
+  readonly progress?: Progress;
 }
 
 /**

@@ -30,6 +30,17 @@ function readModel(dir: string): ReturnType<typeof onnx.ModelProto.decode> {
 }
 
 describe('onnx artifact', () => {
+  it.each(['f32', 'f16'] as const)('dense matrices copied from the checkpoint in row blocks give the bytes of materializing them (%s)', async (q) => {
+    const { ck, graph } = openFixture('llama32-tiny-untied');
+    const quant = q === 'f16' ? quantConfig('f16') : undefined;
+    const [streamed, whole] = [scratch(`stream-${q}`), scratch(`whole-${q}`)];
+    await onnxTarget.emit(graph, streamed, compileContext(ck, {}, quant));
+    // A reader without locate(): every weight is materialized as one Float32Array.
+    const plain: TensorReader = { read: (name) => ck.read(name) };
+    await onnxTarget.emit(graph, whole, { ...compileContext(ck, {}, quant), reader: plain });
+    for (const f of [MODEL_FILE, DATA_FILE]) expect(Buffer.compare(readFileSync(join(streamed, f)), readFileSync(join(whole, f))), f).toBe(0);
+  });
+
   it.each(['ort', 'standard'])('re-emitting gives byte-identical files (%s ops, int4)', async (ops) => {
     const { ck, graph } = openFixture('stories260K');
     const q = await quantizeGraph(graph, ck, 'int4');

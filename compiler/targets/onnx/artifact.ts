@@ -1,14 +1,16 @@
 // The files around model.onnx: genai_config.json for onnxruntime-genai, the checkpoint's
 // tokenizer/generation files, and manifest.json (sha256 of every file, version, options, source).
 
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModelInfo } from '../../ir/graph.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import type { LowerOptions } from './context.js';
 import { IO_NAMES, MODEL_FILE } from './emit.js';
 import { OPSETS } from './options.js';
+import { sha256File } from './sha256.js';
+
+export { sha256File } from './sha256.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const GENAI_CONFIG_FILE = 'genai_config.json';
@@ -74,32 +76,24 @@ export function genaiConfig(info: ModelInfo): unknown {
   };
 }
 
-/** sha256 of a file, read in 16 MiB pieces (the data file can exceed memory comfort). */
-export function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const buf = new Uint8Array(16 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 export interface FileEntry {
   readonly path: string;
   readonly bytes: number;
   readonly sha256: string;
 }
 
-export function describeFile(dir: string, name: string): FileEntry {
+/** Size and sha256 of dir/name; `known` maps full paths to hashes already computed. */
+export function describeFile(dir: string, name: string, known?: ReadonlyMap<string, string>): FileEntry {
   const file = join(dir, name);
-  return { path: name, bytes: statSync(file).size, sha256: sha256File(file) };
+  return { path: name, bytes: statSync(file).size, sha256: known?.get(file) ?? sha256File(file) };
+}
+
+/** The checkpoint files the manifest records (their hashes can start early: hashInBackground). */
+export function checkpointFilesOf(checkpointDir: string): string[] {
+  if (!existsSync(checkpointDir)) return [];
+  return readdirSync(checkpointDir)
+    .filter((f) => f === 'config.json' || f.endsWith('.safetensors') || f === 'model.safetensors.index.json')
+    .sort();
 }
 
 export interface ManifestInput {
@@ -112,19 +106,16 @@ export interface ManifestInput {
   readonly parameters: number;
   readonly dataBytes: number;
   readonly opTypes: readonly string[];
+  /** sha256 already known, by full path (the data file hashed as written, the checkpoint in a worker). */
+  readonly knownHashes?: ReadonlyMap<string, string>;
 }
 
 export function writeManifest(outDir: string, m: ManifestInput): void {
   const files = readdirSync(outDir)
     .filter((f) => f !== MANIFEST_FILE)
     .sort()
-    .map((f) => describeFile(outDir, f));
-  const ckFiles = existsSync(m.checkpointDir)
-    ? readdirSync(m.checkpointDir)
-        .filter((f) => f === 'config.json' || f.endsWith('.safetensors') || f === 'model.safetensors.index.json')
-        .sort()
-        .map((f) => describeFile(m.checkpointDir, f))
-    : [];
+    .map((f) => describeFile(outDir, f, m.knownHashes));
+  const ckFiles = checkpointFilesOf(m.checkpointDir).map((f) => describeFile(m.checkpointDir, f, m.knownHashes));
   const v = OPSETS[m.opts.ops];
   const manifest = {
     format: 'llamac-onnx/1',

@@ -78,8 +78,13 @@ export class OnnxGraph {
 
   /** A weight initializer whose bytes are appended to the external data file now. */
   weight(base: string, dt: DataType, dims: readonly number[], bytes: Uint8Array): string {
+    return this.weightStream(base, dt, dims, bytes.byteLength, (put) => put(bytes));
+  }
+
+  /** A weight initializer of `byteLength` bytes that `fill` writes in pieces (rows of a large table). */
+  weightStream(base: string, dt: DataType, dims: readonly number[], byteLength: number, fill: (put: (bytes: Uint8Array) => void) => void): string {
     const name = this.fresh(base);
-    const { offset, length } = this.data.write(bytes);
+    const { offset, length } = this.data.writeStream(byteLength, fill);
     this.initializers.push(externalTensor(name, dt, dims, this.data.location, offset, length));
     this.weightBytes.set(name, length);
     return name;

@@ -4,7 +4,9 @@
 
 import type { AnyNode, Node, Value } from '../../ir/graph.js';
 import { f32ToF16Bits } from '../../ir/half.js';
-import { materializeParam, type TensorReader } from '../../ir/materialize.js';
+import { closeSync } from 'node:fs';
+import { openForRead, readRowsInto } from '../../checkpoint/safetensors.js';
+import { materializeParam, storedRowsOf, type StoredRows, type TensorReader } from '../../ir/materialize.js';
 import type { OpKind } from '../../ir/ops.js';
 import type { QuantizedMatrix } from '../../ir/quantized.js';
 import { loweringOf, type LoweringTable } from '../lowering.js';
@@ -13,6 +15,9 @@ import { bytesOf, DT } from './proto.js';
 import { toBlockedDequant, toMatMulNBits, unpackedZeros } from './repack.js';
 
 export type OnnxOps = 'ort' | 'standard';
+
+/** Float32 values per block when copying a stored matrix to the data file (1 MiB). */
+const DENSE_BLOCK_VALUES = 1 << 18;
 export type MatrixDtype = 'f32' | 'f16';
 
 export interface LowerOptions {
@@ -96,11 +101,49 @@ export class LowerCtx {
   dense(v: Value, dtype: MatrixDtype = 'f32'): string {
     return this.form(`dense:${dtype}:${v.id}`, () => {
       const shape = v.type.shape.map(Number);
+      const stored = v.param ? storedRowsOf(v.param, this.reader) : null;
+      if (stored) return this.denseStored(v.name, stored, shape, dtype);
       const data = materializeParam(v, this.reader);
       if (dtype === 'f32') return this.g.weight(v.name, DT.float, shape, bytesOf(data));
       const half = new Uint16Array(data.length);
       for (let i = 0; i < data.length; i++) half[i] = f32ToF16Bits(data[i]);
       return this.g.weight(v.name, DT.float16, shape, bytesOf(half));
+    });
+  }
+
+  /**
+   * A checkpoint matrix (e.g. the 1 GB float32 embedding table of a 1B model) copied to the data
+   * file a block of rows at a time: same bytes as materializing it, without holding it.
+   */
+  private denseStored(name: string, stored: readonly StoredRows[], shape: readonly number[], dtype: MatrixDtype): string {
+    const [N, K] = shape;
+    if (stored.reduce((a, p) => a + p.rows, 0) !== N || stored.some((p) => p.tensor.shape[1] !== K)) {
+      throw new Error(`internal: parameter ${name} is stored as other than [${N}, ${K}]`);
+    }
+    const esize = dtype === 'f32' ? 4 : 2;
+    const blockRows = Math.max(1, Math.floor(DENSE_BLOCK_VALUES / K));
+    const block = new Float32Array(blockRows * K);
+    const bytes = new Uint8Array(block.length * 4);
+    const half = dtype === 'f16' ? new Uint16Array(block.length) : null;
+    return this.g.weightStream(name, dtype === 'f32' ? DT.float : DT.float16, shape, N * K * esize, (put) => {
+      for (const p of stored) {
+        const fd = openForRead(p.tensor.file);
+        try {
+          for (let done = 0; done < p.rows; done += blockRows) {
+            const n = Math.min(blockRows, p.rows - done);
+            const rows = block.subarray(0, n * K);
+            readRowsInto(fd, p.tensor, p.rowStart + done, n, rows, bytes);
+            if (!half) {
+              put(bytesOf(rows));
+              continue;
+            }
+            for (let i = 0; i < rows.length; i++) half[i] = f32ToF16Bits(rows[i]);
+            put(bytesOf(half.subarray(0, rows.length)));
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
     });
   }
 

@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../../ir/graph.js';
 import type { TensorReader } from '../../ir/materialize.js';
+import { elementCount } from '../../ir/types.js';
+import { noProgress, type Progress } from '../../progress.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import { OnnxGraph, MS_DOMAIN } from './builder.js';
 import { LowerCtx, lowerNode, type LowerOptions, type OnnxLowering } from './context.js';
@@ -39,18 +41,37 @@ export const IO_NAMES = {
 export interface EmitStats {
   /** Bytes of model.onnx.data. */
   readonly dataBytes: number;
+  /** sha256 (hex) of model.onnx.data. */
+  readonly dataSha256: string;
   /** Bytes of the weight initializers by name. */
   readonly weightBytes: ReadonlyMap<string, number>;
   readonly nodeCount: number;
   readonly opTypes: readonly string[];
 }
 
+/** About how many bytes the weights take in model.onnx.data, for the progress bar. */
+function estimatedDataBytes(graph: Graph, opts: LowerOptions): number {
+  let n = 0;
+  for (const p of graph.params) {
+    if (p.param?.kind === 'quantized') {
+      const m = p.param.matrix;
+      n += m.data.byteLength + m.scales.length * 4 + m.rows * Math.ceil(m.nGroups / 2);
+    } else {
+      const count = elementCount(p.type.shape.map(Number));
+      n += count * (opts.matrixDtype === 'f16' && p.type.shape.length === 2 ? 2 : 4);
+    }
+  }
+  return n;
+}
+
 /** Writes model.onnx and model.onnx.data into outDir. */
-export function emitModel(graph: Graph, outDir: string, reader: TensorReader, opts: LowerOptions): EmitStats {
+export function emitModel(graph: Graph, outDir: string, reader: TensorReader, opts: LowerOptions, progress: Progress = noProgress): EmitStats {
   const info = graph.info;
   const kvh = info.numKvHeads;
   const hd = info.headDim;
-  const data = new ExternalDataWriter(join(outDir, DATA_FILE), DATA_FILE);
+  // The bar's total is an estimate (flavours repack and may store a table twice): it is capped.
+  const expected = Math.max(1, estimatedDataBytes(graph, opts));
+  const data = new ExternalDataWriter(join(outDir, DATA_FILE), DATA_FILE, (size) => progress('writing', Math.min(size, expected - 1), expected));
   try {
     const g = new OnnxGraph(data);
     const cx = new LowerCtx(g, opts, reader, { inputIds: IO_NAMES.inputIds, attentionMask: IO_NAMES.attentionMask });
@@ -93,8 +114,9 @@ export function emitModel(graph: Graph, outDir: string, reader: TensorReader, op
       ],
     });
     writeFileSync(join(outDir, MODEL_FILE), model);
+    progress('writing', expected, expected);
     const opTypes = [...new Set(g.nodes.map((n) => (n.domain ? `${n.domain}.${n.opType}` : String(n.opType))))].sort();
-    return { dataBytes: data.size, weightBytes: g.weightBytes, nodeCount: g.nodes.length, opTypes };
+    return { dataBytes: data.size, dataSha256: data.sha256(), weightBytes: g.weightBytes, nodeCount: g.nodes.length, opTypes };
   } finally {
     data.close();
   }

@@ -7,9 +7,10 @@ import type { Graph } from '../../ir/graph.js';
 import { elementCount } from '../../ir/types.js';
 import { DEFAULT_PIPELINE } from '../../passes/registry.js';
 import { defineTarget, type CompileContext } from '../target.js';
-import { copyTokenizerFiles, genaiConfig, GENAI_CONFIG_FILE, writeManifest } from './artifact.js';
+import { checkpointFilesOf, copyTokenizerFiles, genaiConfig, GENAI_CONFIG_FILE, writeManifest } from './artifact.js';
 import { ONNX_BOUNDS } from './bounds.js';
-import { emitModel, LOWERINGS } from './emit.js';
+import { DATA_FILE, emitModel, LOWERINGS, type EmitStats } from './emit.js';
+import { hashInBackground } from './sha256.js';
 import { lowerOptions, ONNX_OPTIONS, type OnnxOptionValues } from './options.js';
 import { artifactAccuracyLevel, onnxRunner } from './runner.js';
 
@@ -25,7 +26,15 @@ export function parameterCount(graph: Graph): number {
 
 async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContext, o: OnnxOptionValues): Promise<void> {
   const opts = lowerOptions(o, ctx.quant);
-  const stats = emitModel(graph, outDir, ctx.reader, opts);
+  // The source checkpoint's sha256 (GBs) is computed on the other core while this one writes.
+  const ckHashes = hashInBackground(checkpointFilesOf(ctx.checkpointDir).map((f) => join(ctx.checkpointDir, f)));
+  let stats: EmitStats;
+  try {
+    stats = emitModel(graph, outDir, ctx.reader, opts, ctx.progress);
+  } catch (e) {
+    ckHashes.cancel();
+    throw e;
+  }
   ctx.log(`onnx: ${stats.nodeCount} nodes, ${(stats.dataBytes / 2 ** 20).toFixed(1)} MiB of weights (${opts.ops} ops, dense matrices ${opts.matrixDtype})`);
   writeFileSync(join(outDir, GENAI_CONFIG_FILE), JSON.stringify(genaiConfig(graph.info), null, 2) + '\n');
   copyTokenizerFiles(ctx.checkpointDir, outDir);
@@ -39,6 +48,7 @@ async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContex
     parameters: parameterCount(graph),
     dataBytes: stats.dataBytes,
     opTypes: stats.opTypes,
+    knownHashes: new Map([...(await ckHashes.result()), [join(outDir, DATA_FILE), stats.dataSha256]]),
   });
 }
 
