@@ -24,12 +24,12 @@ let workerUrl: URL;
 beforeAll(() => {
   outDir = mkdtempSync(join(tmpdir(), 'llamac-quant-'));
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
-  // checkpoint/ and errors.ts: workers read stored rows themselves (safetensors.ts).
+  // checkpoint/, errors.ts and messages.ts: workers read stored rows themselves (safetensors.ts).
   for (const sub of ['quant', 'ir', 'checkpoint', '.']) {
     const src = join(here, '..', sub);
     mkdirSync(join(outDir, 'compiler', sub), { recursive: true });
     for (const f of readdirSync(src)) {
-      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || (sub === '.' && f !== 'errors.ts')) continue;
+      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || (sub === '.' && !['errors.ts', 'messages.ts'].includes(f))) continue;
       const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
