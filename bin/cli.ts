@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyCommand, type BuildCliOptions, type Print } from '../compiler/commands.js';
+import { buildCommand } from '../compiler/build/command.js';
 import { LlamacError } from '../compiler/errors.js';
 import { TARGET_NAMES } from '../compiler/targets/index.js';
 import { LLAMAC_VERSION } from '../compiler/version.js';
@@ -120,6 +121,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--print-pipeline', 'list the passes this build would run, and stop')
     .action(async (model: string, o: RawBuildOpts & { out?: string; printPipeline?: boolean }) => {
       await compileCommand(model, { ...toBuild(o), out: o.out, printPipeline: o.printPipeline }, io.out, io.err);
+    });
+
+  program
+    .command('build <build-file>')
+    .description('run a build file (JSON or YAML): models x targets x quant configs, each compiled, verified and packed into a reproducible archive')
+    .option('--out <dir>', "package folder (overrides the build file's 'out')")
+    .option('--jobs <n>', 'cells in parallel (cells of checkpoints over 512 MiB run one at a time)', positiveInt('--jobs'), 1)
+    .option('--cache-dir <dir>', 'content cache (default: $XDG_CACHE_HOME/llamac/build or ~/.cache/llamac/build)')
+    .option('--no-cache', 'build every cell even when the cache has it')
+    .option('--json', 'print the summary as JSON')
+    .option('--junit <file>', 'write a JUnit XML file (one test case per cell)')
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--verbose', 'progress on stderr')
+    .action(async (file: string, o: { out?: string; jobs?: number; cacheDir?: string; cache: boolean; json?: boolean; junit?: string; report?: string; verbose?: boolean }) => {
+      const summary = await buildCommand(file, o, io.out, io.err);
+      if (!summary.pass) code = 1;
     });
 
   program

@@ -121,6 +121,8 @@ export interface ForwardResult {
   readonly logits: Float32Array;
   /** present.{i}.key, present.{i}.value, each [kvh, P+S, d] */
   readonly present: RtTensor[];
+  /** Tapped values (compiler/ir/taps.ts), in graph output order after the present k/v. */
+  readonly taps?: readonly RtTensor[];
 }
 
 function runNode(node: AnyNode, inputs: readonly RtTensor[]): RtTensor[] {
@@ -167,8 +169,9 @@ export class ReferenceModel {
       outs.forEach((t, i) => env.set(node.outputs[i].id, t));
       observe?.(node, ins, outs);
     }
-    const [logits, ...present] = g.outputs.map(get);
-    return { logits: f(logits), present };
+    const [logits, ...rest] = g.outputs.map(get);
+    const nCache = 2 * g.info.numLayers;
+    return { logits: f(logits), present: rest.slice(0, nCache), taps: rest.slice(nCache) };
   }
 
   emptyCache(): RtTensor[] {

@@ -75,6 +75,13 @@ export function emitModel(graph: Graph, outDir: string, reader: TensorReader, op
       }
     }
 
+    // Taps (compiler/ir/taps.ts): extra outputs named 'tap.<IR value name>'.
+    for (const v of graph.outputs.slice(1 + 2 * info.numLayers)) {
+      const name = g.claim(`tap.${v.name}`);
+      outputs.push(valueInfo(name, DT.float, ['batch_size', 'sequence_length', ...v.type.shape.slice(1).map(Number)]));
+      cx.bind(v, name);
+    }
+
     const table = LOWERINGS[opts.ops];
     for (const node of graph.nodes) lowerNode(table, cx, node);
 

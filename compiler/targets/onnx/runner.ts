@@ -76,7 +76,11 @@ export async function onnxRunner(dir: string, graph: Graph, opts: OnnxSessionOpt
           present.push({ shape: [numKvHeads, Number(t.dims[2]), headDim], data: floats(t, name) });
         }
       }
-      return { logits: floats(r[IO_NAMES.logits], IO_NAMES.logits), present };
+      const taps = graph.outputs.slice(1 + 2 * numLayers).map((v) => {
+        const t = r[`tap.${v.name}`];
+        return { shape: t.dims.slice(1).map(Number), data: floats(t, v.name) };
+      });
+      return { logits: floats(r[IO_NAMES.logits], IO_NAMES.logits), present, taps };
     },
     emptyCache: () => Array.from({ length: 2 * numLayers }, () => ({ shape: [numKvHeads, 0, headDim], data: new Float32Array(0) })),
     dispose: async () => session.release(),
