@@ -122,7 +122,6 @@ export async function runCell(cell: CellSpec, m: ResolvedModel, key: string, lay
         built,
         artifactDir,
         golden: cell.model.golden ? loadGolden(cell.model.golden) : null,
-        quant: q.quant,
         evalIds: cell.model.evalIds ? loadTokenIds(cell.model.evalIds) : null,
         evalMaxLen: cell.model.evalMaxLen ?? loaded.checkpoint.config.maxPositions,
       }),

@@ -8,6 +8,7 @@ import { looksLikeHubId } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
 import { makeQuantConfig, type QuantCliOptions } from '../passes/quant-config.js';
 import { lookupTarget, TARGET_NAMES } from '../targets/index.js';
+import { optionKey } from '../targets/options.js';
 
 export interface ModelSpec {
   /** Short name used in cell and package names. */
@@ -147,9 +148,13 @@ function readTarget(r: Reader, v: Json, i: number): TargetSpec {
   if (t['options'] !== undefined) {
     const o = t['options'];
     if (o === null || typeof o !== 'object' || Array.isArray(o)) r.fail(`${key}.options`, 'expected a mapping of option -> value');
+    // Options by their flag name (onnx-ops, as on the command line) or their key (onnxOps).
+    const specs = Object.values(lookupTarget(name).options);
     for (const [k, val] of Object.entries(o)) {
       if (typeof val !== 'string' && typeof val !== 'number') r.fail(`${key}.options.${k}`, 'expected a string or number');
-      options[k] = String(val);
+      const spec = specs.find((sp) => sp.flag === k || optionKey(sp) === k);
+      if (!spec) r.fail(`${key}.options.${k}`, `not an option of target ${name} (its options: ${specs.map((sp) => sp.flag).join(', ') || 'none'})`);
+      options[optionKey(spec)] = String(val);
     }
   }
   const label = checkName(r, `${key}.label`, r.optString(t['label'], `${key}.label`) ?? name);
@@ -245,10 +250,8 @@ export function parseBuildSpec(file: string, json: Json, outOverride?: string): 
 }
 
 function checkTargetOptions(r: Reader, key: string, t: TargetSpec): void {
-  const target = lookupTarget(t.name);
-  const check = (target as { checkOptions?: (given: Readonly<Record<string, string>>) => void }).checkOptions;
   try {
-    if (check) check.call(target, t.options);
+    lookupTarget(t.name).checkOptions(t.options);
   } catch (e) {
     if (e instanceof LlamacError) r.fail(key, e.message);
     throw e;

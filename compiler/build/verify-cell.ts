@@ -8,14 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Built } from '../compile.js';
 import { perplexity, type PerplexityResult } from '../eval/perplexity.js';
-import type { RtTensor } from '../interpreter/interpreter.js';
 import { exposeValues, layerOutputNames, valuesByName } from '../ir/taps.js';
-import { lookupTarget } from '../targets/index.js';
-import type { ModelRunner } from '../targets/runner.js';
+import { referenceRunner, runCase, type ModelRunner } from '../targets/runner.js';
 import type { Golden, GoldenCase } from '../verify/golden.js';
 import { maxAbsError } from '../verify/metrics.js';
 import { goldenFromRunner } from '../verify/reference-golden.js';
-import { targetTolerance, thresholdsFor } from '../verify/thresholds.js';
+import { goldenThresholds, referenceThresholds, REPORT_ONLY } from '../verify/thresholds.js';
 import { verifyAgainstGolden, type VerifyReport } from '../verify/verify.js';
 import { rng } from '../random.js';
 
@@ -56,11 +54,10 @@ export function syntheticCases(vocab: number): Golden {
   };
 }
 
-async function tapsOf(runner: ModelRunner, c: GoldenCase): Promise<readonly RtTensor[]> {
-  const ids = Int32Array.from(c.inputIds);
-  const pos = Int32Array.from(c.inputIds, (_, i) => c.startPosition + i);
-  const r = await runner.forward(ids, pos, runner.emptyCache());
-  return r.taps ?? [];
+async function tapsOf(runner: ModelRunner, c: GoldenCase): Promise<readonly Float32Array[]> {
+  if (!runner.taps) return [];
+  await runCase(runner, c.inputIds, c.startPosition);
+  return runner.taps();
 }
 
 /** Emits the graph with its layer outputs tapped, runs target and interpreter, compares per layer. */
@@ -75,19 +72,19 @@ async function layerErrors(built: Built, cases: Golden): Promise<LayerErrors | n
   try {
     await built.target.emit(tapped, dir, built.ctx);
     target = await built.target.load(dir, tapped, built.ctx);
-    ref = await lookupTarget('reference').load(dir, tapped, built.ctx);
+    ref = referenceRunner(tapped, built.ctx.reader, built.target.referenceMode(built.ctx.options));
     const vsRef: Record<string, (number | null)[]> = {};
     const vsGolden: Record<string, (number | null)[]> = {};
     for (const c of cases.cases) {
       const got = await tapsOf(target, c);
       if (got.length === 0) return null; // a target that does not return taps
       const want = await tapsOf(ref, c);
-      vsRef[c.name] = slot.map((s) => (s < 0 ? null : maxAbsError(want[s].data as Float32Array, got[s].data as Float32Array)));
+      vsRef[c.name] = slot.map((s) => (s < 0 ? null : maxAbsError(want[s], got[s])));
       const hidden = cases.tensor(`${c.name}.layer_outputs`);
       const T = c.inputIds.length;
       const H = built.graph.info.hiddenSize;
       if (hidden && hidden.length === names.length * T * H) {
-        vsGolden[c.name] = slot.map((s, l) => (s < 0 ? null : maxAbsError(hidden.subarray(l * T * H, (l + 1) * T * H), got[s].data as Float32Array)));
+        vsGolden[c.name] = slot.map((s, l) => (s < 0 ? null : maxAbsError(hidden.subarray(l * T * H, (l + 1) * T * H), got[s])));
       }
     }
     return { vs_reference: vsRef, vs_golden: vsGolden };
@@ -103,31 +100,32 @@ export interface VerifyCellInput {
   /** The emitted artifact folder (what gets packaged). */
   readonly artifactDir: string;
   readonly golden: Golden | null;
-  readonly quant: string;
   readonly evalIds: readonly (readonly number[])[] | null;
   readonly evalMaxLen: number;
 }
 
 export async function verifyCell(x: VerifyCellInput): Promise<CellVerification> {
-  const { built, quant } = x;
-  const runner = await built.target.load(x.artifactDir, built.graph, built.ctx);
-  const isReference = built.target.name === 'reference';
+  const { built } = x;
+  const target = built.target;
+  const quant = built.ctx.quant.name;
+  const runner = await target.load(x.artifactDir, built.graph, built.ctx);
+  const isReference = target.name === 'reference';
   let golden: VerifyReport | null = null;
   let vsReference: VerifyReport | null = null;
   let ppl: PerplexityResult | null = null;
   const cases = x.golden ?? syntheticCases(built.graph.info.vocabSize);
   try {
-    const quantized = built.ctx.quant.linear !== null || built.ctx.quant.embeddings !== null;
-    const heldToReference = !isReference && (quantized || x.golden === null);
-    if (heldToReference) {
-      const ref = await lookupTarget('reference').load(x.artifactDir, built.graph, built.ctx);
+    // Without goldens, a target is held to the interpreter with the bound it declares for goldens.
+    const refBounds = isReference ? null : (referenceThresholds(target, quant) ?? (x.golden ? null : (target.bounds[quant].golden ?? REPORT_ONLY)));
+    if (refBounds) {
+      const ref = referenceRunner(built.graph, built.ctx.reader, target.referenceMode(built.ctx.options));
       try {
-        vsReference = await verifyAgainstGolden(runner, await goldenFromRunner(cases, ref), quant, targetTolerance(runner.target, quant));
+        vsReference = await verifyAgainstGolden(runner, await goldenFromRunner(cases, ref), quant, refBounds);
       } finally {
         await ref.dispose();
       }
     }
-    if (x.golden) golden = await verifyAgainstGolden(runner, x.golden, quant, thresholdsFor(quant, heldToReference));
+    if (x.golden) golden = await verifyAgainstGolden(runner, x.golden, quant, goldenThresholds(target, quant));
     if (x.evalIds) ppl = await perplexity(runner, x.evalIds, x.evalMaxLen);
   } finally {
     await runner.dispose();

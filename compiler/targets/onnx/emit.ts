@@ -8,7 +8,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { TensorReader } from '../../ir/materialize.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import { OnnxGraph, MS_DOMAIN } from './builder.js';
-import { LowerCtx, lowerNode, type LowerOptions, type LoweringTable } from './context.js';
+import { LowerCtx, lowerNode, type LowerOptions, type OnnxLowering } from './context.js';
 import { ExternalDataWriter } from './external-data.js';
 import { ORT_FLAVOUR } from './flavour-ort.js';
 import { STANDARD_FLAVOUR } from './flavour-standard.js';
@@ -19,7 +19,7 @@ import { DT, encodeModel, valueInfo, type ValueInfoProto } from './proto.js';
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 
-export const LOWERINGS: Record<LowerOptions['ops'], LoweringTable> = {
+export const LOWERINGS: Record<LowerOptions['ops'], OnnxLowering> = {
   ort: makeLowering(ORT_FLAVOUR),
   standard: makeLowering(STANDARD_FLAVOUR),
 };
@@ -35,6 +35,9 @@ export const IO_NAMES = {
   presentKey: (i: number) => `present.${i}.key`,
   presentValue: (i: number) => `present.${i}.value`,
 } as const;
+
+/** The ONNX output name of a tapped IR value (compiler/ir/taps.ts). */
+export const tapName = (irName: string) => `tap.${irName}`;
 
 export interface EmitStats {
   /** Bytes of model.onnx.data. */
@@ -77,7 +80,7 @@ export function emitModel(graph: Graph, outDir: string, reader: TensorReader, op
 
     // Taps (compiler/ir/taps.ts): extra outputs named 'tap.<IR value name>'.
     for (const v of graph.outputs.slice(1 + 2 * info.numLayers)) {
-      const name = g.claim(`tap.${v.name}`);
+      const name = g.claim(tapName(v.name));
       outputs.push(valueInfo(name, DT.float, ['batch_size', 'sequence_length', ...v.type.shape.slice(1).map(Number)]));
       cx.bind(v, name);
     }

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import type { Graph } from '../../ir/graph.js';
 import { elementCount } from '../../ir/types.js';
 import { DEFAULT_PIPELINE } from '../../passes/registry.js';
-import type { CompileContext, Target } from '../target.js';
+import { defineTarget, type CompileContext } from '../target.js';
 import { copyTokenizerFiles, genaiConfig, GENAI_CONFIG_FILE, writeManifest } from './artifact.js';
-import { emitModel } from './emit.js';
-import { parseOnnxOptions } from './options.js';
+import { ONNX_BOUNDS } from './bounds.js';
+import { emitModel, LOWERINGS } from './emit.js';
+import { lowerOptions, ONNX_OPTIONS, type OnnxOptionValues } from './options.js';
 import { artifactAccuracyLevel, onnxRunner } from './runner.js';
 
-export { OPTION_KEYS, OPSETS } from './options.js';
+export { ONNX_OPTIONS, OPSETS } from './options.js';
 export { PPL_TOL, QUANT_REL_TOL } from './tolerances.js';
 
 /** Weights the model holds (a tied table counts once), for bits-per-parameter. */
@@ -22,8 +23,8 @@ export function parameterCount(graph: Graph): number {
   return n;
 }
 
-export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContext): Promise<void> {
-  const opts = parseOnnxOptions(ctx.options, ctx.quant);
+async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: CompileContext, o: OnnxOptionValues): Promise<void> {
+  const opts = lowerOptions(o, ctx.quant);
   const stats = emitModel(graph, outDir, ctx.reader, opts);
   ctx.log(`onnx: ${stats.nodeCount} nodes, ${(stats.dataBytes / 2 ** 20).toFixed(1)} MiB of weights (${opts.ops} ops, dense matrices ${opts.matrixDtype})`);
   writeFileSync(join(outDir, GENAI_CONFIG_FILE), JSON.stringify(genaiConfig(graph.info), null, 2) + '\n');
@@ -41,9 +42,16 @@ export async function emitOnnxArtifact(graph: Graph, outDir: string, ctx: Compil
   });
 }
 
-export const onnxTarget: Target = {
+export const onnxTarget = defineTarget({
   name: 'onnx',
+  description: 'an ONNX artifact folder (model.onnx + external data, genai_config.json) run in onnxruntime-node',
+  options: ONNX_OPTIONS,
   pipeline: DEFAULT_PIPELINE,
+  lowering: (o) => LOWERINGS[o.ops],
+  bounds: ONNX_BOUNDS,
+  // Accuracy level 4 lets MatMulNBits quantize activations, but with MLAS's own blocking and
+  // rounding, not the kernels-arm rule; level 0 (the default) computes in float32.
+  referenceMode: () => ({ actQuant: 'none' }),
   emit: emitOnnxArtifact,
   load: async (artifactDir, graph) => onnxRunner(artifactDir, graph, { accuracyLevel: artifactAccuracyLevel(artifactDir) }),
-};
+});
