@@ -105,11 +105,12 @@ class Reader {
   }
 }
 
-/** Safe in file and package names. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._]*$/;
+/** Safe in file and package names. Labels have no '-', so `<model>-<target>-<quant>-<hash>` parses from the right. */
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._]*$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function checkName(r: Reader, key: string, name: string): string {
-  if (!NAME.test(name)) r.fail(key, `'${name}' is not a usable name (letters, digits, '.', '_'; no '-', which separates the parts of a package name)`);
+function checkName(r: Reader, key: string, name: string, re = LABEL): string {
+  if (!re.test(name)) r.fail(key, `'${name}' is not a usable name (letters, digits, '.', '_'${re === LABEL ? "; no '-', which separates the parts of a package name" : ", '-'"})`);
   return name;
 }
 
@@ -129,7 +130,7 @@ function readModel(r: Reader, v: Json, i: number): ModelSpec {
   }
   const revision = r.optString(m['revision'], `${key}.revision`) ?? 'main';
   if (!hub && m['revision'] !== undefined) r.fail(`${key}.revision`, "only Hub models ('hub') have a revision");
-  const name = checkName(r, `${key}.name`, r.optString(m['name'], `${key}.name`) ?? basename(source).replace(/-/g, '_'));
+  const name = checkName(r, `${key}.name`, r.optString(m['name'], `${key}.name`) ?? basename(source), MODEL_NAME);
   const golden = m['golden'] === undefined ? null : r.path(m['golden'], `${key}.golden`, 'dir');
   if (golden && !existsSync(resolve(golden, 'golden.json'))) r.fail(`${key}.golden`, `${golden} has no golden.json`);
   const evalIds = m['eval'] === undefined ? null : r.path(m['eval'], `${key}.eval`, 'file');
