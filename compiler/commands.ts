@@ -17,7 +17,7 @@ import type { Target } from './targets/target.js';
 import { loadGolden } from './verify/golden.js';
 import { goldenFromRunner } from './verify/reference-golden.js';
 import { formatVerifyReport, verifyAgainstGolden, type VerifyReport } from './verify/verify.js';
-import { goldenThresholds, referenceThresholds } from './verify/thresholds.js';
+import { boundsKey, goldenThresholds, referenceThresholds } from './verify/thresholds.js';
 
 export interface CommonOptions extends HubOptions {
   readonly json?: boolean;
@@ -107,7 +107,8 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
   let report: VerifyReport;
   let vsReference: VerifyReport | null = null;
   try {
-    const refBounds = referenceThresholds(target, opts.quant.name);
+    const key = boundsKey(opts.quant);
+    const refBounds = referenceThresholds(target, key);
     if (refBounds) {
       // Held to the interpreter (in the mode the target declares) on the same quantized graph.
       const ref = referenceRunner(built.graph, built.ctx.reader, target.referenceMode(built.ctx.options));
@@ -117,7 +118,7 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
         await ref.dispose();
       }
     }
-    report = await verifyAgainstGolden(runner, golden, o.quant, goldenThresholds(target, opts.quant.name));
+    report = await verifyAgainstGolden(runner, golden, o.quant, goldenThresholds(target, key));
   } finally {
     await cleanup();
   }

@@ -68,6 +68,8 @@ export interface Target {
   readonly bounds: VerifyBounds;
   /** Throws a LlamacError naming the option when a given string is not valid for this target. */
   checkOptions(given: GivenOptions): void;
+  /** The lowering table for these options (types erased): per op kind a lowering or a rejection. */
+  lowering(given: GivenOptions): OpSupport;
   /** Throws `target X does not support op Y (why)` when the graph has an op the target rejects. */
   checkSupport(graph: Graph, given: GivenOptions): void;
   referenceMode(given: GivenOptions): InterpreterOptions;
@@ -84,6 +86,7 @@ export function defineTarget<S extends OptionSpecs>(def: TargetDef<S>): Target {
     pipeline: def.pipeline,
     bounds: def.bounds,
     checkOptions: (given) => void typed(given),
+    lowering: (given) => def.lowering(typed(given)),
     checkSupport: (graph, given) => assertSupported(def.name, def.lowering(typed(given)), graph),
     referenceMode: (given) => def.referenceMode(typed(given)),
     emit: (graph, outDir, ctx) => def.emit(graph, outDir, ctx, typed(ctx.options)),
