@@ -142,8 +142,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   addBuildOptions(program.command('verify <model>'), 'reference', helpTarget)
     .description('run the golden cases and the greedy decode on a target and compare with transformers')
     .requiredOption('--golden <dir>', 'folder with golden.json and golden.safetensors')
-    .action(async (model: string, o: RawBuildOpts & { golden: string }) => {
-      const pass = await verifyCommand(model, { ...toBuild(o), golden: o.golden }, io.out, io.err);
+    .option('--report <file>', 'also write a self-contained HTML report (logit error per case, hidden-state error per layer)')
+    .action(async (model: string, o: RawBuildOpts & { golden: string; report?: string }) => {
+      const pass = await verifyCommand(model, { ...toBuild(o), golden: o.golden, report: o.report }, io.out, io.err);
       if (!pass) code = 1;
     });
 

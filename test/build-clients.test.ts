@@ -158,6 +158,17 @@ describe('client layouts', () => {
 });
 
 describe('HTML report', () => {
+  it('llamac verify --report writes the same report for one verify run', async () => {
+    const file = join(work, 'verify.html');
+    const r = await runCli('verify', fixture('stories260K'), '--golden', goldenDir('stories260K'), '--target', 'onnx', '--quant', 'int8', '--report', file);
+    expect(r.code).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/<tr data-cell="stories260K-onnx-int8"><td class="pass">PASS<\/td>/);
+    expect(html.match(/<svg class="plot" data-kind="(logits|layers)"/g)).toHaveLength(2);
+    expect(html.match(/<circle class="pt" data-series="[a-z]+ vs interpreter" data-x="\d"/g)?.length).toBe(5 * 4);
+    expect(html).not.toMatch(/(src|href)=/);
+  }, 120_000);
+
   it('renders in headless Chromium with per-case logit and per-layer plots holding the JSON numbers', async () => {
     const file = join(work, 'report.html');
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

@@ -24,10 +24,10 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 
 /** A small log-scale point/line chart as inline SVG. `kind` marks it for tests ('logits' | 'layers'). */
 function chart(kind: string, title: string, xLabel: string, series: readonly Series[], bound: number | null, lines: boolean): string {
-  const W = 420;
+  const W = 560;
   const H = 220;
   const L = 60;
-  const R = 10;
+  const R = 160; // legend column
   const T = 24;
   const B = 40;
   const xs = [...new Set(series.flatMap((s) => s.points.map(([x]) => x)))];
@@ -57,7 +57,7 @@ function chart(kind: string, title: string, xLabel: string, series: readonly Ser
     for (const [x, y, xl, v] of pts) {
       out.push(`<circle class="pt" data-series="${esc(s.label)}" data-x="${esc(xl)}" data-value="${v}" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${color}"><title>${esc(s.label)} ${esc(xl)}: ${fmt(v)}</title></circle>`);
     }
-    out.push(`<text x="${L + 6}" y="${T + 12 + 12 * si}" fill="${color}" class="a">${esc(s.label)}</text>`);
+    out.push(`<text x="${W - R + 12}" y="${T + 8 + 13 * si}" class="a" style="fill:${color}">${s.dashed ? '- - ' : '\u25cf '}${esc(s.label)}</text>`);
   });
   out.push('</svg>');
   return out.join('');

@@ -13,7 +13,7 @@ import { referenceRunner, runCase, type ModelRunner } from '../targets/runner.js
 import type { Golden, GoldenCase } from '../verify/golden.js';
 import { maxAbsError } from '../verify/metrics.js';
 import { goldenFromRunner } from '../verify/reference-golden.js';
-import { goldenThresholds, referenceThresholds, REPORT_ONLY } from '../verify/thresholds.js';
+import { boundsKey, goldenThresholds, referenceThresholds, REPORT_ONLY } from '../verify/thresholds.js';
 import { verifyAgainstGolden, type VerifyReport } from '../verify/verify.js';
 import { rng } from '../random.js';
 
@@ -61,7 +61,7 @@ async function tapsOf(runner: ModelRunner, c: GoldenCase): Promise<readonly Floa
 }
 
 /** Emits the graph with its layer outputs tapped, runs target and interpreter, compares per layer. */
-async function layerErrors(built: Built, cases: Golden): Promise<LayerErrors | null> {
+export async function layerErrors(built: Built, cases: Golden): Promise<LayerErrors | null> {
   const names = layerOutputNames(built.graph);
   const found = valuesByName(built.graph, names);
   const tapped = exposeValues(built.graph, found.filter((v) => v !== null));
@@ -108,6 +108,8 @@ export async function verifyCell(x: VerifyCellInput): Promise<CellVerification> 
   const { built } = x;
   const target = built.target;
   const quant = built.ctx.quant.name;
+  // f32/f16 weights with a quantized embedding table are judged as that quantized format.
+  const key = boundsKey(built.ctx.quant);
   const runner = await target.load(x.artifactDir, built.graph, built.ctx);
   const isReference = target.name === 'reference';
   let golden: VerifyReport | null = null;
@@ -116,7 +118,7 @@ export async function verifyCell(x: VerifyCellInput): Promise<CellVerification> 
   const cases = x.golden ?? syntheticCases(built.graph.info.vocabSize);
   try {
     // Without goldens, a target is held to the interpreter with the bound it declares for goldens.
-    const refBounds = isReference ? null : (referenceThresholds(target, quant) ?? (x.golden ? null : (target.bounds[quant].golden ?? REPORT_ONLY)));
+    const refBounds = isReference ? null : (referenceThresholds(target, key) ?? (x.golden ? null : (target.bounds[key].golden ?? REPORT_ONLY)));
     if (refBounds) {
       const ref = referenceRunner(built.graph, built.ctx.reader, target.referenceMode(built.ctx.options));
       try {
@@ -125,7 +127,7 @@ export async function verifyCell(x: VerifyCellInput): Promise<CellVerification> 
         await ref.dispose();
       }
     }
-    if (x.golden) golden = await verifyAgainstGolden(runner, x.golden, quant, goldenThresholds(target, quant));
+    if (x.golden) golden = await verifyAgainstGolden(runner, x.golden, quant, goldenThresholds(target, key));
     if (x.evalIds) ppl = await perplexity(runner, x.evalIds, x.evalMaxLen);
   } finally {
     await runner.dispose();
