@@ -17,7 +17,7 @@ import { checkGenaiFolder } from '../compiler/build/layouts.js';
 import { loadModel } from '../compiler/compile.js';
 import { onnxRunner } from '../compiler/targets/onnx/runner.js';
 import { argmax } from '../compiler/verify/metrics.js';
-import { fixture, goldenDir, runCli } from './helpers.js';
+import { EVAL_IDS, fixture, goldenDir, runCli } from './helpers.js';
 
 interface GoldenJson {
   cases: Record<string, { input_ids: number[] }>;
@@ -55,8 +55,10 @@ beforeAll(async () => {
   writeFileSync(join(bad, 'golden.json'), JSON.stringify(g));
   const build = {
     models: [
-      { path: fixture('stories260K'), golden: goldenDir('stories260K') },
+      { path: fixture('stories260K'), golden: goldenDir('stories260K'), eval: EVAL_IDS, eval_max_len: 64 },
       { path: fixture('stories260K'), golden: bad, name: 'stories260K_badgolden' },
+      // No golden set: held to the interpreter on fixed token cases.
+      { path: fixture('llama32-tiny') },
     ],
     targets: ['onnx'],
     quant: ['f32', { name: 'int4', method: 'rtn' }],
@@ -79,6 +81,8 @@ describe('build outcome', () => {
       ['stories260K_badgolden-onnx-f32', 'fail'],
       // int4 is held to the interpreter (the golden set is reported only), so it passes.
       ['stories260K_badgolden-onnx-int4', 'pass'],
+      ['llama32-tiny-onnx-f32', 'pass'],
+      ['llama32-tiny-onnx-int4', 'pass'],
     ]);
     const bad = cell('stories260K_badgolden-onnx-f32');
     expect(bad.verification?.golden?.cases['short'].pass).toBe(false);
@@ -87,10 +91,27 @@ describe('build outcome', () => {
     expect(readdirSync(join(work, 'out')).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
+  it('holds a model without goldens to the interpreter and reports perplexity when asked', () => {
+    for (const q of ['f32', 'int4']) {
+      const v = cell(`llama32-tiny-onnx-${q}`).verification!;
+      expect(v.against).toBe('reference');
+      expect(v.golden).toBeNull();
+      expect(Object.keys(v.vs_reference!.cases)).toEqual(['short', 'long', 'offset']);
+      expect(v.vs_reference!.thresholds.maxAbs).toBe(1e-3);
+      expect(v.vs_reference!.greedy?.match).toBe(1);
+      expect(v.perplexity).toBeNull();
+    }
+    const ppl = cell('stories260K-onnx-f32').verification!.perplexity!;
+    expect(ppl.tokens).toBeGreaterThan(0);
+    // The f32 artifact's perplexity over 64-token prefixes of TinyStories: a trained model, far below the vocabulary size.
+    expect(ppl.ppl).toBeGreaterThan(1);
+    expect(ppl.ppl).toBeLessThan(100);
+  });
+
   it('writes JUnit XML with one test case per cell and the failure', () => {
     const xml = readFileSync(join(work, 'junit.xml'), 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(4);
-    expect(xml).toMatch(/<testsuites name="llamac build" tests="4" failures="1" errors="0"/);
+    expect(xml.match(/<testcase /g)).toHaveLength(6);
+    expect(xml).toMatch(/<testsuites name="llamac build" tests="6" failures="1" errors="0"/);
     expect(xml).toMatch(/<testcase classname="stories260K_badgolden" name="onnx-f32"[^>]*>\s*<properties>.*<\/properties>\s*<failure message="verification failed" type="verification">vs golden short: max_abs_err=/);
   });
 });
@@ -200,9 +221,10 @@ describe('HTML report', () => {
         const wantLayers = Object.entries(v.layers!.vs_reference).flatMap(([name, errs]) => errs.map((e, i) => ({ series: `${name} vs interpreter`, x: String(i), value: e })));
         const wantGolden = Object.entries(v.layers!.vs_golden).flatMap(([name, errs]) => errs.map((e, i) => ({ series: `${name} vs transformers`, x: String(i), value: e })));
         expect(layers.map(({ series, x, value }) => ({ series, x, value }))).toEqual([...wantLayers, ...wantGolden].filter((p) => p.value !== null));
-        // stories260K has 5 layers and a golden set with transformers' hidden states for 'short'.
-        expect(wantLayers.length).toBe(5 * Object.keys(v.layers!.vs_reference).length);
-        expect(wantGolden.length).toBe(5);
+        // stories260K has 5 layers and a golden set with transformers' hidden states for 'short'; llama32-tiny 2 and none.
+        const stories = c.model.startsWith('stories260K');
+        expect(wantLayers.length).toBe((stories ? 5 : 2) * Object.keys(v.layers!.vs_reference).length);
+        expect(wantGolden.length).toBe(stories ? 5 : 0);
       }
     } finally {
       await browser.close();
