@@ -2,12 +2,13 @@
 // onnx x {f32, int8, int4} matrix built, verified and packed, the content cache (a second run
 // rebuilds zero cells), and byte-identical archives from a second folder with another TMPDIR.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { sha256File } from '../compiler/targets/onnx/artifact.js';
 import type { BuildSummary } from '../compiler/build/index.js';
-import { FIXTURES, fixture, goldenDir, runCli, tempDir } from './helpers.js';
+import { FIXTURES, fixture, goldenDir, ROOT, runCli, tempDir } from './helpers.js';
 
 /** A folder holding copies of the fixtures and goldens and a build file naming them by relative path. */
 function workspace(buildFile: string, text: string): string {
@@ -77,6 +78,19 @@ function archiveHashes(dir: string): Record<string, string> {
       .map((f) => [f, sha256File(join(dir, f))]),
   );
 }
+
+describe('docs/ci/github-actions.yml', () => {
+  it('is a workflow whose only command is llamac build, caching both caches and uploading the packages', () => {
+    const wf = parseYaml(readFileSync(join(ROOT, 'docs', 'ci', 'github-actions.yml'), 'utf8')) as { jobs: { build: { steps: { run?: string; uses?: string; with?: { path?: string } }[] } } };
+    const steps = wf.jobs.build.steps;
+    const runs = steps.filter((s) => s.run !== undefined).map((s) => s.run as string);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatch(/^npx --yes llamac@[\d.]+ build llamac-build\.yaml /);
+    const cached = steps.filter((s) => s.uses?.startsWith('actions/cache@')).map((s) => s.with?.path);
+    expect(cached).toEqual(['.hf', '.cache/llamac']);
+    expect(steps.some((s) => s.uses?.startsWith('actions/upload-artifact@') && /packages\/\*\.tar\.gz/.test(s.with?.path ?? ''))).toBe(true);
+  });
+});
 
 describe('build matrix', () => {
   it('builds, verifies and packs 9 cells; a second run rebuilds none; another folder and TMPDIR give identical archives', async () => {
