@@ -6,6 +6,7 @@ import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { looksLikeHubId } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
+import { LAYOUTS } from './layouts.js';
 import { makeQuantConfig, type QuantCliOptions } from '../passes/quant-config.js';
 import { lookupTarget, TARGET_NAMES } from '../targets/index.js';
 import { optionKey } from '../targets/options.js';
@@ -191,7 +192,7 @@ function readQuant(r: Reader, v: Json, i: number): QuantSpec {
   return { label, cli, fuse: r.optBool(q['fuse'], `${key}.fuse`) ?? true };
 }
 
-export const KNOWN_LAYOUTS = ['genai', 'transformers.js'] as const;
+const KNOWN_LAYOUTS: readonly string[] = LAYOUTS.map((l) => l.name);
 
 function parseText(file: string, text: string): Json {
   const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
@@ -223,7 +224,7 @@ export function parseBuildSpec(file: string, json: Json, outOverride?: string): 
   const out = outOverride ? resolve(outOverride) : resolve(dirname(file), r.string(top['out'], 'out'));
   const layouts = top['layouts'] === undefined ? [...KNOWN_LAYOUTS] : r.list(top['layouts'], 'layouts').map((l, i) => r.string(l, `layouts[${i}]`));
   layouts.forEach((l, i) => {
-    if (!(KNOWN_LAYOUTS as readonly string[]).includes(l)) r.fail(`layouts[${i}]`, `unknown layout '${l}' (known: ${KNOWN_LAYOUTS.join(', ')})`);
+    if (!KNOWN_LAYOUTS.includes(l)) r.fail(`layouts[${i}]`, `unknown layout '${l}' (known: ${KNOWN_LAYOUTS.join(', ')})`);
   });
   const names = new Map<string, number>();
   models.forEach((m, i) => {
