@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildSummary } from '../compiler/build/index.js';
-import { sha256File } from '../compiler/hash.js';
+import { sha256File } from '../compiler/targets/onnx/artifact.js';
 import { fixture, goldenDir, runCli, tempDir } from './helpers.js';
 import { startFakeHub, type FakeHub } from './hub-server.js';
 

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { sha256File } from '../compiler/hash.js';
+import { sha256File } from '../compiler/targets/onnx/artifact.js';
 import type { BuildSummary } from '../compiler/build/index.js';
 import { FIXTURES, fixture, goldenDir, ROOT, runCli, tempDir } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256File } from '../hash.js';
+import { sha256File } from '../targets/onnx/artifact.js';
 import { ARCHIVE_MTIME, writeArchive, type ArchiveFile } from './archive.js';
 
 const temps: string[] = [];

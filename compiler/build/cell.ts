@@ -9,7 +9,7 @@ import { basename, join, relative } from 'node:path';
 import { buildForTarget, loadModel, type BuildOptions } from '../compile.js';
 import { loadTokenIds } from '../eval/perplexity.js';
 import { makeQuantConfig } from '../passes/quant-config.js';
-import { sha256File } from '../hash.js';
+import { sha256File } from '../targets/onnx/artifact.js';
 import { loadGolden } from '../verify/golden.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { writeArchive, type ArchiveFile } from './archive.js';

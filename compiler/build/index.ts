@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { resolveModelPath } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
-import { sha256File } from '../hash.js';
+import { sha256File } from '../targets/onnx/artifact.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { cellInputs, cellKey, hashFile, hashFolder, packageName, runCell, type ResolvedModel } from './cell.js';
 import type { BuildSpec, CellSpec, ModelSpec } from './schema.js';

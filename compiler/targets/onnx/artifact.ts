@@ -1,9 +1,9 @@
 // The files around model.onnx: genai_config.json for onnxruntime-genai, the checkpoint's
 // tokenizer/generation files, and manifest.json (sha256 of every file, version, options, source).
 
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { sha256File } from '../../hash.js';
 import type { ModelInfo } from '../../ir/graph.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import type { LowerOptions } from './context.js';
@@ -74,7 +74,22 @@ export function genaiConfig(info: ModelInfo): unknown {
   };
 }
 
-export { sha256File };
+/** sha256 of a file, read in 16 MiB pieces (the data file can exceed memory comfort). */
+export function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const buf = new Uint8Array(16 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
 
 export interface FileEntry {
   readonly path: string;
