@@ -2,6 +2,7 @@
 // onnx x {f32, int8, int4} matrix built, verified and packed, the content cache (a second run
 // rebuilds zero cells), and byte-identical archives from a second folder with another TMPDIR.
 
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,19 +123,18 @@ describe('build matrix', () => {
     expect(s2.cells_cached).toBe(9);
     expect(s2.cells.map((c) => c.sha256)).toEqual(s1.cells.map((c) => c.sha256));
 
+    // Another folder, another TMPDIR, another process: the compiled CLI, cells in worker threads.
     const b = workspace('build.yaml', MATRIX);
     const otherTmp = join(b, 'tmp');
     mkdirSync(otherTmp);
-    const savedTmp = process.env['TMPDIR'];
-    process.env['TMPDIR'] = otherTmp;
-    try {
-      const third = await runCli('build', join(b, 'build.yaml'), '--json', '--no-cache');
-      expect(third.code).toBe(0);
-      expect(summaryOf(third.out).cells_rebuilt).toBe(9);
-    } finally {
-      if (savedTmp === undefined) delete process.env['TMPDIR'];
-      else process.env['TMPDIR'] = savedTmp;
-    }
+    const third = execFileSync(process.execPath, [join(ROOT, 'dist', 'bin', 'llamac.js'), 'build', join(b, 'build.yaml'), '--json', '--no-cache', '--jobs', '2'], {
+      env: { ...process.env, TMPDIR: otherTmp },
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    expect(summaryOf(third).cells_rebuilt).toBe(9);
+    // llamac's staging folders lived under that TMPDIR and are gone.
+    expect(readdirSync(otherTmp).filter((f) => f.startsWith('llamac-'))).toEqual([]);
     const ha = archiveHashes(join(a, 'packages'));
     expect(Object.keys(ha)).toHaveLength(9);
     expect(archiveHashes(join(b, 'packages'))).toEqual(ha);

@@ -1,6 +1,7 @@
 // `llamac build <build-file>`: every cell of models x targets x quant configs compiled, verified
 // and packed, skipped when the content cache holds a cell with the same inputs, run up to --jobs
-// at a time (cells of big checkpoints one at a time). A failing cell does not stop the others.
+// at a time in worker threads (cells of big checkpoints one at a time). A failing cell does not
+// stop the others.
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,7 +10,10 @@ import { resolveModelPath } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
 import { sha256File } from '../targets/onnx/artifact.js';
 import { LLAMAC_VERSION } from '../version.js';
-import { cellInputs, cellKey, hashFile, hashFolder, packageName, runCell, type ResolvedModel } from './cell.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { cellInputs, cellKey, hashFile, hashFolder, packageName, runCell, type CellOutput, type ResolvedModel } from './cell.js';
+import type { CellJob, CellMessage } from './cell-worker.js';
 import type { BuildSpec, CellSpec, ModelSpec } from './schema.js';
 import type { CellVerification } from './verify-cell.js';
 
@@ -111,6 +115,40 @@ function placeArchive(src: string, dest: string): void {
   renameSync(tmp, dest);
 }
 
+function workerUrl(): URL | null {
+  const url = new URL('./cell-worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/**
+ * Runs a cell in a worker thread when the compiled worker exists (dist/), else in this thread
+ * (running from the TypeScript sources, e.g. under vitest, where Node 20 cannot load .ts workers).
+ */
+function runCellThreaded(job: CellJob, threaded: boolean, log: (s: string) => void): Promise<CellOutput> {
+  const url = threaded ? workerUrl() : null;
+  if (!url) return runCell(job.cell, job.model, job.key, job.layouts, job.outDir, log);
+  return new Promise((resolveCell, reject) => {
+    const w = new Worker(url, { workerData: job });
+    let settled = false;
+    w.on('message', (m: CellMessage) => {
+      if (m.kind === 'log') log(m.msg);
+      else {
+        settled = true;
+        if (m.kind === 'done') resolveCell(m.output);
+        else reject(m.user ? new LlamacError(m.message) : new Error(m.message));
+        void w.terminate();
+      }
+    });
+    w.on('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    w.on('exit', (code) => {
+      if (!settled) reject(new Error(`cell worker exited with code ${code}`));
+    });
+  });
+}
+
 /** Runs `tasks` with at most `jobs` in flight; heavy ones also hold the single heavy slot. */
 async function runPool<T>(items: readonly T[], jobs: number, heavy: (t: T) => boolean, run: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -162,7 +200,7 @@ export async function runBuild(spec: BuildSpec, o: BuildRunOptions): Promise<Bui
     }
     o.log(`${cell.id}: building`);
     try {
-      const r = await runCell(cell, m, key, spec.layouts, spec.out, o.log);
+      const r = await runCellThreaded({ cell, model: m, key, layouts: spec.layouts, outDir: spec.out }, o.jobs > 1, o.log);
       const pass = r.verification.pass;
       if (pass && o.cacheDir) cacheStore(o.cacheDir, key, r.archive, { sha256: r.sha256, bytes: r.bytes, verification: r.verification });
       // A package that failed verification is not left where CI uploads packages from.
