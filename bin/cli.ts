@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyCommand, type BuildCliOptions, type Print } from '../compiler/commands.js';
 import { buildCommand } from '../compiler/build/command.js';
 import { LlamacError } from '../compiler/errors.js';
+import { escapeControls } from '../compiler/messages.js';
 import { allTargetOptions, lookupTarget, TARGET_NAMES } from '../compiler/targets/index.js';
 import { describeAccepted, type GivenOptions } from '../compiler/targets/options.js';
 import { LLAMAC_VERSION } from '../compiler/version.js';
@@ -113,6 +114,23 @@ function toBuild(o: RawBuildOpts): BuildCliOptions {
   };
 }
 
+/** Commander's own messages ('error: unknown option ...' plus a suggestion line) as one llamac line. */
+export function commanderErrorLine(s: string): string {
+  const text = s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  return `llamac: error: ${escapeControls(text)}`;
+}
+
+/**
+ * The one line printed for a failure: user errors (LlamacError, and system errors such as ENOSPC
+ * that name their own path) as `llamac: error:`, anything else as a bug.
+ */
+export function errorLine(e: unknown): string {
+  const sys = e as NodeJS.ErrnoException;
+  const user = e instanceof LlamacError || (e instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string');
+  const message = e instanceof Error ? e.message : String(e);
+  return `llamac: ${user ? 'error' : 'internal error'}: ${escapeControls(message)}`;
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code = 0;
@@ -125,7 +143,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
       // commander's parse errors ("error: unknown option '--x'") get the one-line llamac form.
-      outputError: (s, write) => write(s.startsWith('error: ') ? `llamac: ${s}` : s),
+      outputError: (s) => io.err(commanderErrorLine(s)),
     });
   const helpTarget = targetInArgv(argv);
 
@@ -199,8 +217,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       // Commander already printed its message (help and version exit 0).
       return ce.exitCode ?? 1;
     }
-    if (e instanceof LlamacError) io.err(`llamac: error: ${e.message}`);
-    else io.err(`llamac: internal error: ${(e as Error).message ?? String(e)}`);
+    io.err(errorLine(e));
     if (debug && e instanceof Error && e.stack) io.err(e.stack);
     return 1;
   }

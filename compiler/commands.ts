@@ -3,18 +3,21 @@
 
 import { checkpointStats } from './checkpoint/checkpoint.js';
 import type { HubOptions } from './checkpoint/hub.js';
-import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions } from './compile.js';
+import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions, type LoadedModel } from './compile.js';
 import { writeVerifyReport } from './build/verify-report.js';
 import { LlamacError } from './errors.js';
 import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexity.js';
 import { printGraph } from './ir/printer.js';
 import { lookupPass } from './pipeline.js';
+import { escapeControls } from './messages.js';
+import { prepareOutput } from './output.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
 import { lookupTarget } from './targets/index.js';
 import type { GivenOptions } from './targets/options.js';
 import { referenceRunner } from './targets/runner.js';
 import type { Target } from './targets/target.js';
+import { checkTokenIds } from './validate-options.js';
 import { loadGolden } from './verify/golden.js';
 import { goldenFromRunner } from './verify/reference-golden.js';
 import { formatVerifyReport, verifyAgainstGolden, type VerifyReport } from './verify/verify.js';
@@ -70,6 +73,11 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
   };
 }
 
+/** Checks that need the model's config (read with the headers, before any weight). */
+function checkAgainstModel(o: BuildCliOptions, opts: BuildOptions, loaded: LoadedModel): void {
+  if (Array.isArray(opts.quant.calibration)) checkTokenIds(opts.quant.calibration, loaded.checkpoint.config.vocabSize, '--calibration', o.calibrationFile ?? '');
+}
+
 export async function inspectCommand(model: string, o: CommonOptions & { ir?: boolean }, print: Print): Promise<void> {
   const { checkpoint: ck, graph } = await loadModel(model, o);
   if (o.ir) {
@@ -94,7 +102,8 @@ export async function inspectCommand(model: string, o: CommonOptions & { ir?: bo
     '',
     'tensor'.padEnd(52) + 'dtype'.padEnd(6) + 'shape',
   ];
-  for (const t of ck.tensors.values()) lines.push(t.name.padEnd(52) + t.dtype.padEnd(6) + `[${t.shape.join(', ')}]`);
+  // Names come from the header: escaped, so a hostile one cannot drive the terminal.
+  for (const t of ck.tensors.values()) lines.push(escapeControls(t.name).padEnd(52) + t.dtype.padEnd(6) + `[${t.shape.join(', ')}]`);
   print(lines.join('\n'));
 }
 
@@ -102,8 +111,9 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
   const t0 = performance.now();
   const target = checkedTarget(o);
   const golden = loadGolden(o.golden);
-  const loaded = await loadModel(model, o);
   const opts = buildOptions(o, print, err);
+  const loaded = await loadModel(model, o);
+  checkAgainstModel(o, opts, loaded);
   const built = await buildForTarget(loaded, opts);
   const { runner, cleanup } = await runnerFor(built);
   let report: VerifyReport;
@@ -144,8 +154,11 @@ export async function evalCommand(model: string, o: BuildCliOptions & { ids: str
     const overlap = loadTokenIds(o.calibrationFile).findIndex((s) => evalSet.has(s.join(',')));
     if (overlap >= 0) throw new LlamacError(`--calibration: ${o.calibrationFile} sequence ${overlap} is also in the evaluation set ${o.ids}`);
   }
+  const opts = buildOptions(o, print, err);
   const loaded = await loadModel(model, o);
-  const built = await buildForTarget(loaded, buildOptions(o, print, err));
+  checkAgainstModel(o, opts, loaded);
+  checkTokenIds(sequences, loaded.checkpoint.config.vocabSize, '--ids', o.ids);
+  const built = await buildForTarget(loaded, opts);
   const maxLen = o.maxLen ?? loaded.checkpoint.config.maxPositions;
   const { runner, cleanup } = await runnerFor(built);
   try {
@@ -165,9 +178,18 @@ export async function compileCommand(model: string, o: BuildCliOptions & { out?:
     return;
   }
   if (!o.out) throw new LlamacError('--out: required (the artifact folder to write)');
-  const loaded = await loadModel(model, o);
-  const built = await buildForTarget(loaded, opts);
-  const dest = await emitArtifact(built, o.out);
+  // --out is claimed before the model is read, so a bad --out fails in milliseconds.
+  const slot = prepareOutput(o.out);
+  let built;
+  try {
+    const loaded = await loadModel(model, o);
+    checkAgainstModel(o, opts, loaded);
+    built = await buildForTarget(loaded, opts);
+  } catch (e) {
+    slot.abort();
+    throw e;
+  }
+  const dest = await emitArtifact(built, slot);
   print(o.json ? JSON.stringify({ out: dest, target: o.target, quant: o.quant }) : `wrote ${dest} (target ${o.target}, quant ${o.quant})`);
 }
 

@@ -1,14 +1,12 @@
 // The compiler API the CLI wires: load a model (folder or Hub id), build the graph a target
 // wants, and write artifacts atomically (temporary folder, renamed at the end).
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openCheckpoint, type Checkpoint } from './checkpoint/checkpoint.js';
 import { resolveModelPath, type HubOptions } from './checkpoint/hub.js';
-import { LlamacError } from './errors.js';
 import { importLlama } from './frontend/llama.js';
 import type { Graph } from './ir/graph.js';
+import { makeTempDir, prepareOutput, RUN_TEMP_PREFIX, type OutputSlot } from './output.js';
 import { runPipeline, type PipelineHooks } from './pipeline.js';
 import type { QuantConfig } from './passes/quant-config.js';
 import { lookupTarget } from './targets/index.js';
@@ -66,30 +64,28 @@ export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Pr
   return { target, graph, ctx };
 }
 
-/** Emit into a fresh temporary folder beside `out`, then rename; nothing is left on failure. */
-export async function emitArtifact(built: Built, out: string): Promise<string> {
-  const dest = resolve(out);
-  if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) {
-    throw new LlamacError(`--out: ${dest} already exists and is not an empty folder`);
-  }
-  built.target.checkSupport(built.graph, built.ctx.options);
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = mkdtempSync(join(dirname(dest), '.llamac-tmp-'));
+/**
+ * Emit into the temporary folder beside `out`, then rename; nothing is left on failure. Pass the
+ * slot from prepareOutput (claimed before any weight was read) or a path to claim one now.
+ */
+export async function emitArtifact(built: Built, out: string | OutputSlot): Promise<string> {
+  const slot = typeof out === 'string' ? prepareOutput(out) : out;
   try {
-    await built.target.emit(built.graph, tmp, built.ctx);
-    if (existsSync(dest)) rmSync(dest, { recursive: true });
-    renameSync(tmp, dest);
+    built.target.checkSupport(built.graph, built.ctx.options);
+    await built.target.emit(built.graph, slot.tmp, built.ctx);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    slot.abort();
     throw e;
   }
-  return dest;
+  slot.commit();
+  return slot.dest;
 }
 
 /** A runner for verify/eval: the target's artifact built in a temp dir and loaded (the reference target runs the interpreter). */
 export async function runnerFor(built: Built): Promise<{ runner: ModelRunner; cleanup: () => Promise<void> }> {
   built.target.checkSupport(built.graph, built.ctx.options);
-  const dir = mkdtempSync(join(tmpdir(), `llamac-${built.target.name}-`));
+  const tmp = makeTempDir(tmpdir(), RUN_TEMP_PREFIX);
+  const dir = tmp.path;
   try {
     await built.target.emit(built.graph, dir, built.ctx);
     const runner = await built.target.load(dir, built.graph, built.ctx);
@@ -97,11 +93,11 @@ export async function runnerFor(built: Built): Promise<{ runner: ModelRunner; cl
       runner,
       cleanup: async () => {
         await runner.dispose();
-        rmSync(dir, { recursive: true, force: true });
+        tmp.remove();
       },
     };
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    tmp.remove();
     throw e;
   }
 }

@@ -1,9 +1,10 @@
 // `llamac synth`: deterministic random checkpoints with the real Llama 3.2 shapes (bf16, sharded
 // the way the Hub shards them), for benchmarks at real scale without downloading weights.
 
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { LlamacError } from './errors.js';
+import { prepareOutput } from './output.js';
 import { encodeSafetensorsHeader } from './checkpoint/safetensors.js';
 import { rng } from './random.js';
 
@@ -117,10 +118,9 @@ export function synthCheckpoint(preset: SynthPresetName, outDir: string, opts: S
   if (!p) throw new LlamacError(`--preset: unknown preset '${String(preset)}' (known: ${Object.keys(SYNTH_PRESETS).join(', ')})`);
   const layers = opts.layers ?? p.layers;
   if (!Number.isInteger(layers) || layers < 1) throw new LlamacError(`--layers: expected a positive integer, got ${layers}`);
-  const out = resolve(outDir);
-  if (existsSync(out)) throw new LlamacError(`--out: ${out} already exists`);
-  const tmp = join(dirname(out), `.${preset}.tmp-${process.pid}`);
-  mkdirSync(tmp, { recursive: true });
+  // The same --out contract as compile: checked first, a pid-named temp folder, cleaned up on death.
+  const slot = prepareOutput(outDir);
+  const tmp = slot.tmp;
   try {
     const tensors = plan(p, layers);
     const maxShard = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
@@ -166,9 +166,9 @@ export function synthCheckpoint(preset: SynthPresetName, outDir: string, opts: S
     }
     writeFileSync(join(tmp, 'config.json'), JSON.stringify(configJson(p, layers), null, 2) + '\n');
     writeFileSync(join(tmp, 'generation_config.json'), JSON.stringify({ bos_token_id: 128000, eos_token_id: 128001, do_sample: true, temperature: 0.6, top_p: 0.9 }, null, 2) + '\n');
-    renameSync(tmp, out);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    slot.abort();
     throw e;
   }
+  slot.commit();
 }

@@ -3,11 +3,12 @@
 // temporary folder; only the finished archive is renamed into place.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { buildForTarget, loadModel, type BuildOptions } from '../compile.js';
 import { loadTokenIds } from '../eval/perplexity.js';
+import { makeTempDir, OUT_TEMP_PREFIX, RUN_TEMP_PREFIX } from '../output.js';
 import { makeQuantConfig } from '../passes/quant-config.js';
 import { sha256File } from '../targets/onnx/artifact.js';
 import { loadGolden } from '../verify/golden.js';
@@ -96,7 +97,9 @@ export interface CellOutput {
 /** Builds, verifies and packs one cell into `<outDir>/<package>.tar.gz`. */
 export async function runCell(cell: CellSpec, m: ResolvedModel, key: string, layoutNames: readonly string[], outDir: string, log: (s: string) => void): Promise<CellOutput> {
   const name = packageName(cell, key);
-  const stage = mkdtempSync(join(tmpdir(), 'llamac-build-'));
+  // Temp folders with a janitor (compiler/output.ts): removed however llamac dies.
+  const stageDir = makeTempDir(tmpdir(), RUN_TEMP_PREFIX);
+  const stage = stageDir.path;
   try {
     const q = cell.quant.cli;
     const calibration = q.calibration === undefined || q.calibration === 'self' || q.calibration === 'auto' ? q.calibration : loadTokenIds(q.calibration);
@@ -154,12 +157,19 @@ export async function runCell(cell: CellSpec, m: ResolvedModel, key: string, lay
     files.push({ path: 'manifest.json', file: join(pkg, 'manifest.json'), ...statAndHash(join(pkg, 'manifest.json')) });
     if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true });
     const archive = join(outDir, `${name}.tar.gz`);
-    await writeArchive(archive, name, files);
+    // Packed inside a temp folder beside the archive, then renamed: no half archive under any name.
+    const slot = makeTempDir(outDir, OUT_TEMP_PREFIX);
+    try {
+      await writeArchive(join(slot.path, `${name}.tar.gz`), name, files);
+      renameSync(join(slot.path, `${name}.tar.gz`), archive);
+    } finally {
+      slot.remove();
+    }
     const h = statAndHash(archive);
     log(`${cell.id}: packed ${relative(process.cwd(), archive) || archive} (${h.bytes} bytes)`);
     return { verification, archive, sha256: h.sha256, bytes: h.bytes };
   } finally {
-    rmSync(stage, { recursive: true, force: true });
+    stageDir.remove();
   }
 }
 

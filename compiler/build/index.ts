@@ -3,11 +3,12 @@
 // at a time in worker threads (cells of big checkpoints one at a time). A failing cell does not
 // stop the others.
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { resolveModelPath } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
+import { makeTempDir, OUT_TEMP_PREFIX } from '../output.js';
 import { sha256File } from '../targets/onnx/artifact.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { fileURLToPath } from 'node:url';
@@ -95,14 +96,15 @@ function cacheStore(cacheDir: string, key: string, archive: string, e: Omit<Cach
   mkdirSync(cacheDir, { recursive: true });
   const final = join(cacheDir, key);
   if (existsSync(join(final, 'cell.json'))) return;
-  const tmp = mkdtempSync(join(cacheDir, `.${key.slice(0, 12)}-`));
+  const tmp = makeTempDir(cacheDir, OUT_TEMP_PREFIX);
   try {
-    copyFileSync(archive, join(tmp, basename(archive)));
-    writeFileSync(join(tmp, 'cell.json'), JSON.stringify(e) + '\n');
+    copyFileSync(archive, join(tmp.path, basename(archive)));
+    writeFileSync(join(tmp.path, 'cell.json'), JSON.stringify(e) + '\n');
     rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
+    renameSync(tmp.path, final);
+    tmp.keep();
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
+    tmp.remove();
     throw err;
   }
 }
@@ -110,9 +112,13 @@ function cacheStore(cacheDir: string, key: string, archive: string, e: Omit<Cach
 /** Copies a cached archive into out/ through a temporary name. */
 function placeArchive(src: string, dest: string): void {
   if (existsSync(dest) && sha256File(dest) === sha256File(src)) return;
-  const tmp = `${dest}.partial-${process.pid}`;
-  copyFileSync(src, tmp);
-  renameSync(tmp, dest);
+  const slot = makeTempDir(dirname(dest), OUT_TEMP_PREFIX);
+  try {
+    copyFileSync(src, join(slot.path, basename(dest)));
+    renameSync(join(slot.path, basename(dest)), dest);
+  } finally {
+    slot.remove();
+  }
 }
 
 function workerUrl(): URL | null {

@@ -3,11 +3,10 @@
 // the same quantized graph, the golden comparison reported), else against the interpreter on
 // fixed token cases. Plus per-layer hidden-state errors from taps, and optional perplexity.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Built } from '../compile.js';
 import { perplexity, type PerplexityResult } from '../eval/perplexity.js';
+import { makeTempDir, RUN_TEMP_PREFIX } from '../output.js';
 import { exposeValues, layerOutputNames, valuesByName } from '../ir/taps.js';
 import { referenceRunner, runCase, type ModelRunner } from '../targets/runner.js';
 import type { Golden, GoldenCase } from '../verify/golden.js';
@@ -66,7 +65,8 @@ export async function layerErrors(built: Built, cases: Golden): Promise<LayerErr
   const found = valuesByName(built.graph, names);
   const tapped = exposeValues(built.graph, found.filter((v) => v !== null));
   const slot = found.map((v, i) => (v === null ? -1 : found.slice(0, i).filter((x) => x !== null).length));
-  const dir = mkdtempSync(join(tmpdir(), 'llamac-taps-'));
+  const tmp = makeTempDir(tmpdir(), RUN_TEMP_PREFIX);
+  const dir = tmp.path;
   let target: ModelRunner | null = null;
   let ref: ModelRunner | null = null;
   try {
@@ -91,7 +91,7 @@ export async function layerErrors(built: Built, cases: Golden): Promise<LayerErr
   } finally {
     await target?.dispose();
     await ref?.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    tmp.remove();
   }
 }
 

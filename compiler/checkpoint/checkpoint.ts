@@ -57,6 +57,30 @@ function shardFiles(dir: string): string[] {
   throw new LlamacError(`${dir}: no model.safetensors or model.safetensors.index.json`);
 }
 
+/**
+ * num_hidden_layers against the layers the tensors hold, before anything loops over layers: a
+ * config claiming 10^12 layers is refused here instead of building 10^12 expected names.
+ */
+function checkLayerCount(numLayers: number, all: ReadonlyMap<string, TensorRef>, configFile: string): void {
+  // Distinct indices, not the largest one: a lone 'model.layers.1999999999.*' must not make a
+  // matching num_hidden_layers look plausible.
+  const indices = new Set<number>();
+  let max = -1;
+  for (const name of all.keys()) {
+    const m = /^model\.layers\.(\d{1,10})\./.exec(name);
+    if (m) {
+      indices.add(Number(m[1]));
+      max = Math.max(max, Number(m[1]));
+    }
+  }
+  const present = indices.size;
+  const contiguous = max + 1 === present;
+  if (present !== numLayers || !contiguous) {
+    const has = present === 0 ? 'no model.layers.* tensors' : contiguous ? `tensors for ${present} layer${present === 1 ? '' : 's'} (model.layers.0 to model.layers.${present - 1})` : `tensors for ${present} layers numbered up to ${max}`;
+    throw new LlamacError(`${configFile}: num_hidden_layers: ${numLayers}, but the checkpoint has ${has}`);
+  }
+}
+
 /** Open and validate a local checkpoint folder. */
 export function openCheckpoint(dirArg: string): Checkpoint {
   const dir = resolve(dirArg);
@@ -77,12 +101,16 @@ export function openCheckpoint(dirArg: string): Checkpoint {
     }
   }
 
+  checkLayerCount(config.numLayers, all, configFile);
+  const defaultedNote = Object.keys(config.defaulted).length
+    ? ` (config.json leaves out ${Object.entries(config.defaulted).map(([k, v]) => `${k}, transformers' default ${v}`).join('; ')})`
+    : '';
   const tensors = new Map<string, TensorRef>();
   for (const exp of expectedLlamaTensors(config)) {
     const ref = all.get(exp.name);
     if (!ref) throw new LlamacError(`${dir}: tensor '${exp.name}' is missing`);
     if (ref.shape.length !== exp.shape.length || ref.shape.some((d, i) => d !== exp.shape[i])) {
-      throw new LlamacError(`${ref.file}: tensor '${exp.name}' has shape [${ref.shape.join(', ')}], config.json implies [${exp.shape.join(', ')}]`);
+      throw new LlamacError(`${ref.file}: tensor '${exp.name}' has shape [${ref.shape.join(', ')}], config.json implies [${exp.shape.join(', ')}]${defaultedNote}`);
     }
     tensors.set(exp.name, ref);
   }

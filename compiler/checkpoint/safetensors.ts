@@ -4,6 +4,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LlamacError } from '../errors.js';
 import { decodeBF16, decodeF16 } from '../ir/half.js';
+import { describeJson } from '../messages.js';
+
+/** The reference implementation's limit on the JSON header (safetensors MAX_HEADER_SIZE). */
+export const MAX_HEADER_BYTES = 100_000_000;
 
 export type StorageDType = 'BF16' | 'F16' | 'F32';
 export const DTYPE_BYTES: Readonly<Record<StorageDType, number>> = { BF16: 2, F16: 2, F32: 4 };
@@ -50,8 +54,11 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     if (size < 8) throw new LlamacError(`${file}: truncated file (${size} bytes): no header length`);
     const lenBuf = new Uint8Array(8);
     readExactly(fd, lenBuf, 0);
-    const headerLen = Number(new DataView(lenBuf.buffer).getBigUint64(0, true));
-    if (8 + headerLen > size) throw new LlamacError(`${file}: header length ${headerLen} runs past the end of the file (${size} bytes)`);
+    // A u64: kept as a bigint until it is known to be small, so 2^64-1 is printed exactly.
+    const declared = new DataView(lenBuf.buffer).getBigUint64(0, true);
+    if (8n + declared > BigInt(size)) throw new LlamacError(`${file}: header length ${declared} runs past the end of the file (${size} bytes)`);
+    if (declared > BigInt(MAX_HEADER_BYTES)) throw new LlamacError(`${file}: header length ${declared} is over the safetensors limit of ${MAX_HEADER_BYTES} bytes`);
+    const headerLen = Number(declared);
     const headerBytes = new Uint8Array(headerLen);
     readExactly(fd, headerBytes, 8);
     let json: unknown;
@@ -61,6 +68,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       throw new LlamacError(`${file}: bad JSON header: ${(e as Error).message}`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new LlamacError(`${file}: bad JSON header: not an object`);
+    const safeInt = (d: unknown): d is number => Number.isSafeInteger(d);
     const dataStart = 8 + headerLen;
     const dataLen = size - dataStart;
     const tensors = new Map<string, TensorRef>();
@@ -68,6 +76,9 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     const spans: Array<{ name: string; begin: number; end: number }> = [];
     for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
       if (name === '__metadata__') {
+        if (entry !== null && (typeof entry !== 'object' || Array.isArray(entry) || Object.values(entry).some((v) => typeof v !== 'string'))) {
+          throw new LlamacError(`${file}: __metadata__ must map names to strings, got ${describeJson(entry)}`);
+        }
         metadata = (entry ?? {}) as Record<string, string>;
         continue;
       }
@@ -76,17 +87,17 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       const { dtype, shape, data_offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (typeof dtype !== 'string') throw new LlamacError(`${where}: missing dtype`);
       if (!isStorageDType(dtype)) throw new LlamacError(`${where}: unknown dtype '${dtype}' (supported: BF16, F16, F32)`);
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new LlamacError(`${where}: bad shape ${JSON.stringify(shape)}`);
-      if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isInteger(d))) {
-        throw new LlamacError(`${where}: bad data_offsets ${JSON.stringify(data_offsets)}`);
+      if (!Array.isArray(shape) || !shape.every((d) => safeInt(d) && d >= 0)) throw new LlamacError(`${where}: bad shape ${describeJson(shape)}`);
+      if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(safeInt)) {
+        throw new LlamacError(`${where}: bad data_offsets ${describeJson(data_offsets)}`);
       }
       const [begin, end] = data_offsets as [number, number];
       if (begin < 0 || end < begin || end > dataLen) {
         throw new LlamacError(`${where}: data_offsets [${begin}, ${end}] out of range (data section is ${dataLen} bytes)`);
       }
-      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      const expected = numel * DTYPE_BYTES[dtype];
-      if (end - begin !== expected) {
+      // Exact even when dims multiply past 2^53.
+      const expected = (shape as number[]).reduce((a, b) => a * BigInt(b), BigInt(DTYPE_BYTES[dtype]));
+      if (BigInt(end - begin) !== expected) {
         throw new LlamacError(`${where}: byte length ${end - begin} does not match ${dtype} x [${(shape as number[]).join(', ')}] = ${expected} bytes`);
       }
       spans.push({ name, begin, end });

@@ -1,7 +1,9 @@
 // Lowers a Llama checkpoint to the core IR: the plain decoder, one op per step, no fusion.
 // Fusion and quantization are passes; this file only says what the model computes.
 
+import { join } from 'node:path';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { checkRopeFrequencies } from '../checkpoint/config.js';
 import { layerTensorName } from '../checkpoint/llama-names.js';
 import { GraphBuilder, type Graph, type ModelInfo, type Value } from '../ir/graph.js';
 import { tensorType, type DType } from '../ir/types.js';
@@ -53,6 +55,7 @@ export function importLlama(ck: Checkpoint): Graph {
   let h = b.value('embeddings', f32(['seq', H]));
   b.node('embedding', 'embed_tokens', [embed, ids], [h], {});
   const invFreqData = ropeInvFreq(hd, c.ropeTheta, c.ropeScaling);
+  checkRopeFrequencies(invFreqData, c, join(ck.dir, 'config.json'));
 
   for (let i = 0; i < c.numLayers; i++) {
     const p = `layers.${i}`;
