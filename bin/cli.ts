@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyCommand, type BuildCliOptions, type Print } from '../compiler/commands.js';
+import { buildCommand } from '../compiler/build/command.js';
 import { LlamacError } from '../compiler/errors.js';
 import { escapeControls } from '../compiler/messages.js';
 import { allTargetOptions, lookupTarget, TARGET_NAMES } from '../compiler/targets/index.js';
@@ -159,8 +160,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   addBuildOptions(program.command('verify <model>'), 'reference', helpTarget)
     .description('run the golden cases and the greedy decode on a target and compare with transformers')
     .requiredOption('--golden <dir>', 'folder with golden.json and golden.safetensors')
-    .action(async (model: string, o: RawBuildOpts & { golden: string }) => {
-      const pass = await verifyCommand(model, { ...toBuild(o), golden: o.golden }, io.out, io.err);
+    .option('--report <file>', 'also write a self-contained HTML report (logit error per case, hidden-state error per layer)')
+    .action(async (model: string, o: RawBuildOpts & { golden: string; report?: string }) => {
+      const pass = await verifyCommand(model, { ...toBuild(o), golden: o.golden, report: o.report }, io.out, io.err);
       if (!pass) code = 1;
     });
 
@@ -178,6 +180,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--print-pipeline', 'list the passes this build would run, and stop')
     .action(async (model: string, o: RawBuildOpts & { out?: string; printPipeline?: boolean }) => {
       await compileCommand(model, { ...toBuild(o), out: o.out, printPipeline: o.printPipeline }, io.out, io.err);
+    });
+
+  program
+    .command('build <build-file>')
+    .description('run a build file (JSON or YAML): models x targets x quant configs, each compiled, verified and packed into a reproducible archive')
+    .option('--out <dir>', "package folder (overrides the build file's 'out')")
+    .option('--jobs <n>', 'cells in parallel (cells of checkpoints over 512 MiB run one at a time)', positiveInt('--jobs'), 1)
+    .option('--cache-dir <dir>', 'content cache (default: $XDG_CACHE_HOME/llamac/build or ~/.cache/llamac/build)')
+    .option('--no-cache', 'build every cell even when the cache has it')
+    .option('--json', 'print the summary as JSON')
+    .option('--junit <file>', 'write a JUnit XML file (one test case per cell)')
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--verbose', 'progress on stderr')
+    .action(async (file: string, o: { out?: string; jobs?: number; cacheDir?: string; cache: boolean; json?: boolean; junit?: string; report?: string; verbose?: boolean }) => {
+      const summary = await buildCommand(file, o, io.out, io.err);
+      if (!summary.pass) code = 1;
     });
 
   program

@@ -4,6 +4,7 @@
 import { checkpointStats } from './checkpoint/checkpoint.js';
 import type { HubOptions } from './checkpoint/hub.js';
 import { buildForTarget, emitArtifact, loadModel, pipelineFor, runnerFor, type BuildOptions, type LoadedModel } from './compile.js';
+import { writeVerifyReport } from './build/verify-report.js';
 import { LlamacError } from './errors.js';
 import { loadTokenIds, perplexity, type PerplexityResult } from './eval/perplexity.js';
 import { printGraph } from './ir/printer.js';
@@ -109,7 +110,8 @@ export async function inspectCommand(model: string, o: CommonOptions & { ir?: bo
   print(lines.join('\n'));
 }
 
-export async function verifyCommand(model: string, o: BuildCliOptions & { golden: string }, print: Print, err: Print): Promise<boolean> {
+export async function verifyCommand(model: string, o: BuildCliOptions & { golden: string; report?: string }, print: Print, err: Print): Promise<boolean> {
+  const t0 = performance.now();
   const target = checkedTarget(o);
   const golden = loadGolden(o.golden);
   const opts = buildOptions(o, print, err);
@@ -136,6 +138,7 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
     await cleanup();
   }
   const pass = report.pass && (vsReference?.pass ?? true);
+  if (o.report) await writeVerifyReport(o.report, model, built, golden, report, vsReference, (performance.now() - t0) / 1000);
   if (o.json) {
     print(JSON.stringify(vsReference ? { ...report, pass, golden_pass: report.pass, vs_reference: vsReference } : report));
   } else {

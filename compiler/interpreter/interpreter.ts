@@ -135,6 +135,8 @@ export interface ForwardResult {
   readonly logits: Float32Array;
   /** present.{i}.key, present.{i}.value, each [kvh, P+S, d] */
   readonly present: RtTensor[];
+  /** Tapped values (compiler/ir/taps.ts), in graph output order after the present k/v. */
+  readonly taps?: readonly RtTensor[];
 }
 
 function runNode(node: AnyNode, inputs: readonly RtTensor[], opts: InterpreterOptions): RtTensor[] {
@@ -184,8 +186,9 @@ export class ReferenceModel {
       outs.forEach((t, i) => env.set(node.outputs[i].id, t));
       observe?.(node, ins, outs);
     }
-    const [logits, ...present] = g.outputs.map(get);
-    return { logits: f(logits), present };
+    const [logits, ...rest] = g.outputs.map(get);
+    const nCache = 2 * g.info.numLayers;
+    return { logits: f(logits), present: rest.slice(0, nCache), taps: rest.slice(nCache) };
   }
 
   emptyCache(): RtTensor[] {
@@ -199,6 +202,8 @@ export class ReferenceModel {
 export class KvSession {
   private cache: RtTensor[];
   private position = 0;
+  /** Tapped values (compiler/ir/taps.ts) of the last call. */
+  lastTaps: readonly RtTensor[] = [];
 
   constructor(private readonly model: ReferenceModel) {
     this.cache = model.emptyCache();
@@ -209,6 +214,7 @@ export class KvSession {
     const pos = Int32Array.from(ids, (_, i) => start + i);
     const r = this.model.forward(Int32Array.from(ids), pos, this.cache, observe);
     this.cache = r.present;
+    this.lastTaps = r.taps ?? [];
     this.position = start + ids.length;
     return r.logits;
   }

@@ -22,6 +22,11 @@ export interface ModelRunner {
   reset(): void;
   /** Frees the runtime (sessions, buffers). The runner is not used afterwards. */
   dispose(): Promise<void>;
+  /**
+   * The tapped values (compiler/ir/taps.ts: extra graph outputs after the cache) of the last
+   * prefill/decode, in graph output order; absent on targets that do not return taps.
+   */
+  taps?(): readonly Float32Array[];
 }
 
 /** The interpreter as a runner; `mode` selects its kernels' options (int8 activations). */
@@ -37,6 +42,7 @@ export function referenceRunner(graph: Graph, reader: TensorReader, mode?: Inter
       session = new KvSession(model);
     },
     dispose: async () => {},
+    taps: () => session.lastTaps.map((t) => t.data as Float32Array),
   };
 }
 

@@ -38,6 +38,9 @@ export const IO_NAMES = {
   presentValue: (i: number) => `present.${i}.value`,
 } as const;
 
+/** The ONNX output name of a tapped IR value (compiler/ir/taps.ts). */
+export const tapName = (irName: string) => `tap.${irName}`;
+
 export interface EmitStats {
   /** Bytes of model.onnx.data. */
   readonly dataBytes: number;
@@ -94,6 +97,13 @@ export function emitModel(graph: Graph, outDir: string, reader: TensorReader, op
         outputs.push(valueInfo(g.claim(name), DT.float, ['batch_size', kvh, 'total_sequence_length', hd]));
         cx.bind(graph.outputs[1 + 2 * i + j], name);
       }
+    }
+
+    // Taps (compiler/ir/taps.ts): extra outputs named 'tap.<IR value name>'.
+    for (const v of graph.outputs.slice(1 + 2 * info.numLayers)) {
+      const name = g.claim(tapName(v.name));
+      outputs.push(valueInfo(name, DT.float, ['batch_size', 'sequence_length', ...v.type.shape.slice(1).map(Number)]));
+      cx.bind(v, name);
     }
 
     const table = LOWERINGS[opts.ops];

@@ -5,6 +5,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { onnx } from './proto.js';
 
 /** Every tensor starts on a 64-byte boundary (aligned loads for mmap'ed data). */
 const ALIGN = 64;
@@ -65,4 +66,27 @@ export class ExternalDataWriter {
     this.offset += bytes.byteLength;
     this.onWrite(this.offset);
   }
+}
+
+/**
+ * model.onnx with every initializer's external-data location set to `location` (a client that
+ * looks for the weights under another file name, e.g. transformers.js's model.onnx_data). The
+ * proto is re-encoded by the same onnx-proto schema llamac wrote it with, so nothing is lost.
+ */
+export function relocateExternalData(model: Uint8Array, location: string): Uint8Array {
+  const m = onnx.ModelProto.decode(model);
+  for (const t of m.graph?.initializer ?? []) {
+    for (const e of t.externalData ?? []) if (e.key === 'location') e.value = location;
+  }
+  return onnx.ModelProto.encode(m).finish();
+}
+
+/** The graph's input and output names and its op types (domain-qualified), for layout checks. */
+export function modelSignature(model: Uint8Array): { inputs: string[]; outputs: string[]; opTypes: string[] } {
+  const g = onnx.ModelProto.decode(model).graph;
+  return {
+    inputs: (g?.input ?? []).map((v) => v.name ?? ''),
+    outputs: (g?.output ?? []).map((v) => v.name ?? ''),
+    opTypes: [...new Set((g?.node ?? []).map((n) => (n.domain ? `${n.domain}.${n.opType}` : String(n.opType))))].sort(),
+  };
 }

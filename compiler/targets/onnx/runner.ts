@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../ir/graph.js';
 import type { ModelRunner } from '../runner.js';
 import { MANIFEST_FILE } from './artifact.js';
-import { IO_NAMES, MODEL_FILE } from './emit.js';
+import { IO_NAMES, MODEL_FILE, tapName } from './emit.js';
 import { LlamacError } from '../../errors.js';
 
 export interface OnnxSessionOptions {
@@ -56,13 +56,24 @@ class OnnxRunner implements ModelRunner {
   private cache: ort.Tensor[] = [];
   private cached = 0;
   private position = 0;
+  private lastTaps: Float32Array[] = [];
+  /** ONNX names of the graph's tapped values (compiler/ir/taps.ts), in graph output order. */
+  private readonly tapNames: string[];
 
   constructor(
     private readonly session: ort.InferenceSession,
-    private readonly info: Graph['info'],
+    graph: Graph,
   ) {
-    this.vocabSize = info.vocabSize;
+    this.info = graph.info;
+    this.vocabSize = graph.info.vocabSize;
+    this.tapNames = graph.outputs.slice(1 + 2 * graph.info.numLayers).map((v) => tapName(v.name));
     this.reset();
+  }
+
+  private readonly info: Graph['info'];
+
+  taps(): readonly Float32Array[] {
+    return this.lastTaps;
   }
 
   reset(): void {
@@ -93,6 +104,7 @@ class OnnxRunner implements ModelRunner {
       }
     }
     this.cache = next;
+    this.lastTaps = this.tapNames.map((name) => floats(r[name], name));
     this.cached = P + S;
     this.position = startPos + S;
     return floats(r[IO_NAMES.logits], IO_NAMES.logits);
@@ -108,5 +120,5 @@ class OnnxRunner implements ModelRunner {
 }
 
 export async function onnxRunner(dir: string, graph: Graph, opts: OnnxSessionOptions): Promise<ModelRunner> {
-  return new OnnxRunner(await createSession(dir, opts), graph.info);
+  return new OnnxRunner(await createSession(dir, opts), graph);
 }
