@@ -4,7 +4,8 @@
 
 override WG: u32 = 64u;
 
-struct Params { n: u32, blocks: u32, gridX: u32 }
+// gate and up start at elements gOff and uOff of their buffers (a fused gate|up row: 0 and n)
+struct Params { n: u32, blocks: u32, gridX: u32, gOff: u32, uOff: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> gate: array<f32>;
@@ -14,8 +15,8 @@ struct Params { n: u32, blocks: u32, gridX: u32 }
 
 fn value(i: u32) -> f32 {
   if (i < p.n) {
-    let g = gate[i];
-    return g / (1.0 + exp(-g)) * up[i];
+    let g = gate[p.gOff + i];
+    return g / (1.0 + exp(-g)) * up[p.uOff + i];
   }
   return 0.0;
 }
