@@ -4,8 +4,9 @@ import { LlamacError } from '../errors.js';
 import { onnxTarget } from './onnx/index.js';
 import { referenceTarget } from './reference.js';
 import type { Target } from './target.js';
+import { webgpuTarget } from './webgpu/index.js';
 
-const TARGETS: readonly Target[] = [referenceTarget, onnxTarget];
+const TARGETS: readonly Target[] = [referenceTarget, onnxTarget, webgpuTarget];
 
 export const TARGET_NAMES: readonly string[] = TARGETS.map((t) => t.name);
 
