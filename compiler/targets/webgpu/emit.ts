@@ -12,7 +12,7 @@ import { copyTokenizerFiles, describeFile } from '../onnx/artifact.js';
 import type { CompileContext } from '../target.js';
 import { DEFAULT_LOWER, lowerGraph, type LowerOptions } from './lower.js';
 import type { Schedule, Step } from './schedule.js';
-import { writeWeights } from './weights.js';
+import { BINDING_LIMIT, SHARD_BYTES, writeWeights } from './weights.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SCHEDULE_FILE = 'schedule.json';
@@ -50,8 +50,17 @@ export interface EmitStats {
   readonly steps: { readonly prefill: number; readonly decode: number };
 }
 
-export function emitWebGpu(graph: Graph, outDir: string, ctx: CompileContext, lowerOpts: LowerOptions = DEFAULT_LOWER): EmitStats {
-  const w = writeWeights(graph, ctx.reader, outDir, ctx.quant.name === 'f16' ? 'f16' : 'f32');
+export interface EmitOptions {
+  readonly lower: LowerOptions;
+  readonly shardBytes: number;
+  readonly bindingLimit: number;
+}
+
+export const DEFAULT_EMIT: EmitOptions = { lower: DEFAULT_LOWER, shardBytes: SHARD_BYTES, bindingLimit: BINDING_LIMIT };
+
+export function emitWebGpu(graph: Graph, outDir: string, ctx: CompileContext, o: Partial<EmitOptions> = {}): EmitStats {
+  const lowerOpts = o.lower ?? DEFAULT_LOWER;
+  const w = writeWeights(graph, ctx.reader, outDir, { floatKind: ctx.quant.name === 'f16' ? 'f16' : 'f32', shardBytes: o.shardBytes ?? SHARD_BYTES, bindingLimit: o.bindingLimit ?? BINDING_LIMIT });
   const lowered = lowerGraph(graph, w.layouts, lowerOpts);
   const schedule: Schedule = {
     format: 'llamac-webgpu-schedule/1',

@@ -81,7 +81,10 @@ class ShardWriter {
   private inShard = 0;
   offset = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly limit: number,
+  ) {}
 
   private open(): void {
     const file = `weights-${String(this.shards.length).padStart(3, '0')}.bin`;
@@ -104,11 +107,11 @@ class ShardWriter {
     const start = this.offset;
     let pos = 0;
     while (pos < data.length) {
-      if (this.fd < 0 || this.inShard === SHARD_BYTES) {
+      if (this.fd < 0 || this.inShard === this.limit) {
         this.close();
         this.open();
       }
-      const n = Math.min(data.length - pos, SHARD_BYTES - this.inShard);
+      const n = Math.min(data.length - pos, this.limit - this.inShard);
       const piece = data.subarray(pos, pos + n);
       writeSync(this.fd, piece);
       this.hash?.update(piece);
@@ -134,10 +137,20 @@ export interface WrittenWeights {
 
 const bytesOf = (a: Uint32Array | Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+export interface WeightOptions {
+  readonly floatKind: 'f32' | 'f16';
+  /** shard file size limit (a multiple of 4) */
+  readonly shardBytes: number;
+  /** per-binding limit matrices are split by rows for */
+  readonly bindingLimit: number;
+}
+
 /** Packs and writes every parameter (graph.params order: deterministic), one tensor in memory at a time. */
-export function writeWeights(graph: Graph, reader: TensorReader, outDir: string, floatKind: 'f32' | 'f16'): WrittenWeights {
+export function writeWeights(graph: Graph, reader: TensorReader, outDir: string, o: WeightOptions): WrittenWeights {
   const roles = paramRoles(graph);
-  const w = new ShardWriter(outDir);
+  if (o.shardBytes % 4 !== 0) throw new Error('internal: shard size must be a multiple of 4');
+  const w = new ShardWriter(outDir, o.shardBytes);
+  const floatKind = o.floatKind;
   const layouts = new Map<number, WeightLayout>();
   const buffers: BufferSpec[] = [{ name: PLACEHOLDER, bytes: 16 }];
   const put = (name: string, data: Uint32Array | Float32Array): string => {
@@ -157,8 +170,8 @@ export function writeWeights(graph: Graph, reader: TensorReader, outDir: string,
       const [rows, cols] = p.type.shape.map(Number);
       const packed: PackedMatrix =
         p.param.kind === 'quantized'
-          ? packQuantized(p.param.matrix, { maxBindingBytes: BINDING_LIMIT })
-          : packFloat(materializeParam(p, reader), rows, cols, floatKind, { maxBindingBytes: BINDING_LIMIT });
+          ? packQuantized(p.param.matrix, { maxBindingBytes: o.bindingLimit })
+          : packFloat(materializeParam(p, reader), rows, cols, floatKind, { maxBindingBytes: o.bindingLimit });
       const shards = packed.shards.map((s, i) => ({
         rowBase: s.rowBase,
         rows: s.rows,
