@@ -14,7 +14,7 @@ import { runPipeline } from '../compiler/pipeline.js';
 import { makeQuantConfig } from '../compiler/passes/quant-config.js';
 import { synthCheckpoint } from '../compiler/synth.js';
 import { DATA_FILE, IO_NAMES, MODEL_FILE } from '../compiler/targets/onnx/emit.js';
-import { emitOnnxArtifact, onnxTarget } from '../compiler/targets/onnx/index.js';
+import { onnxTarget } from '../compiler/targets/onnx/index.js';
 import { createSession } from '../compiler/targets/onnx/runner.js';
 import { LLAMAC_VERSION } from '../compiler/version.js';
 
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
       mkdirSync(dir);
       t = performance.now();
       const ctx = { reader: ck, checkpointDir: ck.dir, quant, options: { onnxOps: art.ops, onnxAccuracyLevel: String(art.emitLevel) }, recordedOptions: { quant: 'int4' }, log };
-      await emitOnnxArtifact(graph, dir, ctx);
+      await onnxTarget.emit(graph, dir, ctx);
       const emitS = (performance.now() - t) / 1000;
       const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { weights: { bits_per_parameter: number } };
       const size = { model: statSync(join(dir, MODEL_FILE)).size, data: statSync(join(dir, DATA_FILE)).size, bitsPerParam: manifest.weights.bits_per_parameter, emitS };

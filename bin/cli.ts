@@ -3,7 +3,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyCommand, type BuildCliOptions, type Print } from '../compiler/commands.js';
 import { LlamacError } from '../compiler/errors.js';
-import { TARGET_NAMES } from '../compiler/targets/index.js';
+import { allTargetOptions, lookupTarget, TARGET_NAMES } from '../compiler/targets/index.js';
+import { describeAccepted, type GivenOptions } from '../compiler/targets/options.js';
 import { LLAMAC_VERSION } from '../compiler/version.js';
 
 export interface Io {
@@ -20,6 +21,8 @@ function positiveInt(flag: string) {
 }
 
 interface RawBuildOpts {
+  /** The declared target options (--onnx-ops ...) arrive under their optionKey. */
+  [targetOption: string]: unknown;
   target: string;
   quant: string;
   groupSize?: number;
@@ -30,16 +33,47 @@ interface RawBuildOpts {
   quantEmbeddings?: string;
   calibration?: string;
   fuse: boolean;
-  onnxOps?: string;
-  onnxAccuracyLevel?: string;
   dumpIrAfter?: string;
   revision?: string;
   json?: boolean;
   verbose?: boolean;
 }
 
-function addBuildOptions(cmd: Command, defaultTarget: string): Command {
-  return cmd
+/** The --target value in argv, if any: --help then lists that target's options only. */
+function targetInArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--target') return argv[i + 1];
+    if (argv[i].startsWith('--target=')) return argv[i].slice('--target='.length);
+  }
+  return undefined;
+}
+
+/** Each target's declared options as flags, grouped by target in --help. */
+function addTargetOptions(cmd: Command, helpTarget: string | undefined): Command {
+  for (const { target, spec } of allTargetOptions()) {
+    const opt = new Option(`--${spec.flag} <value>`, `${spec.help} [${describeAccepted(spec)}; default ${spec.default}]`).helpGroup(`Options of --target ${target.name}:`);
+    if (helpTarget !== undefined && helpTarget !== target.name) opt.hideHelp();
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** The given target-option flags for --target, in the target's spec order; a flag of another target is an error. */
+function targetOptionsOf(o: Readonly<Record<string, unknown>>, targetName: string): GivenOptions {
+  const target = lookupTarget(targetName);
+  const given: Record<string, string> = {};
+  for (const { target: owner, key, spec } of allTargetOptions()) {
+    const v = o[key];
+    if (typeof v !== 'string') continue;
+    if (owner !== target) throw new LlamacError(`--${spec.flag}: an option of --target ${owner.name}, not of --target ${target.name}`);
+    given[key] = v;
+  }
+  target.checkOptions(given);
+  return given;
+}
+
+function addBuildOptions(cmd: Command, defaultTarget: string, helpTarget: string | undefined): Command {
+  cmd
     .option('--target <name>', `target: ${TARGET_NAMES.join(', ')}`, defaultTarget)
     .option('--quant <name>', 'f32 | f16 | int8 | int4 | q4_0', 'f32')
     .option('--group-size <n>', 'int4 group length along K: 32, 64, 128', positiveInt('--group-size'))
@@ -50,15 +84,16 @@ function addBuildOptions(cmd: Command, defaultTarget: string): Command {
     .option('--quant-embeddings <q>', 'none | int8 | int4 for the embedding table (and a tied lm_head)')
     .option('--calibration <ids.json|self|auto>', "int4 calibration token ids ({\"stories\": [[...]]}), 'self' to sample them from the model, 'auto' (default) to sample when cheap; never the evaluation set")
     .option('--no-fuse', 'skip the fusion passes (quantization still runs)')
-    .option('--onnx-ops <flavour>', 'onnx target: ort (contrib ops) | standard (ai.onnx only)')
-    .option('--onnx-accuracy-level <n>', 'onnx target: MatMulNBits accuracy_level 0..4 (0 = float32 compute, matches the interpreter; 4 = int8 activations, faster)')
     .option('--dump-ir-after <pass>', "print the IR after a pass ('all' for every pass)")
     .option('--revision <rev>', 'Hub revision for Hub ids', 'main')
     .option('--json', 'print one JSON object')
     .option('--verbose', 'progress and per-pass timing on stderr');
+  return addTargetOptions(cmd, helpTarget);
 }
 
 function toBuild(o: RawBuildOpts): BuildCliOptions {
+  // Target options are checked here, before any file is read.
+  const targetOptions = targetOptionsOf(o, o.target);
   return {
     target: o.target,
     quant: o.quant,
@@ -69,8 +104,7 @@ function toBuild(o: RawBuildOpts): BuildCliOptions {
     quantEmbeddings: o.quantEmbeddings,
     calibrationFile: o.calibration,
     fuse: o.fuse,
-    onnxOps: o.onnxOps,
-    onnxAccuracyLevel: o.onnxAccuracyLevel,
+    targetOptions,
     dumpIrAfter: o.dumpIrAfter,
     revision: o.revision,
     json: o.json,
@@ -86,7 +120,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .version(LLAMAC_VERSION)
     .option('--debug', 'show stack traces')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      // commander's parse errors ("error: unknown option '--x'") get the one-line llamac form.
+      outputError: (s, write) => write(s.startsWith('error: ') ? `llamac: ${s}` : s),
+    });
+  const helpTarget = targetInArgv(argv);
 
   program
     .command('inspect <model>')
@@ -98,7 +138,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       await inspectCommand(model, o, io.out);
     });
 
-  addBuildOptions(program.command('verify <model>'), 'reference')
+  addBuildOptions(program.command('verify <model>'), 'reference', helpTarget)
     .description('run the golden cases and the greedy decode on a target and compare with transformers')
     .requiredOption('--golden <dir>', 'folder with golden.json and golden.safetensors')
     .action(async (model: string, o: RawBuildOpts & { golden: string }) => {
@@ -106,7 +146,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       if (!pass) code = 1;
     });
 
-  addBuildOptions(program.command('eval <model>'), 'reference')
+  addBuildOptions(program.command('eval <model>'), 'reference', helpTarget)
     .description('mean negative log-likelihood and perplexity over token-id sequences')
     .requiredOption('--ids <file.json>', '{"stories": [[ids...], ...]}')
     .option('--max-len <n>', 'truncate each sequence (default: max_position_embeddings)', positiveInt('--max-len'))
@@ -114,7 +154,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       await evalCommand(model, { ...toBuild(o), ids: o.ids, maxLen: o.maxLen }, io.out, io.err);
     });
 
-  addBuildOptions(program.command('compile <model>'), 'onnx')
+  addBuildOptions(program.command('compile <model>'), 'onnx', helpTarget)
     .description('run the target pipeline and write the artifact folder')
     .option('--out <dir>', 'artifact folder (written atomically)')
     .option('--print-pipeline', 'list the passes this build would run, and stop')

@@ -11,10 +11,13 @@ import { lookupPass } from './pipeline.js';
 import { makeQuantConfig, type QuantCliOptions } from './passes/quant-config.js';
 import { synthCheckpoint, type SynthPresetName } from './synth.js';
 import { lookupTarget } from './targets/index.js';
+import type { GivenOptions } from './targets/options.js';
+import { referenceRunner } from './targets/runner.js';
+import type { Target } from './targets/target.js';
 import { loadGolden } from './verify/golden.js';
 import { goldenFromRunner } from './verify/reference-golden.js';
 import { formatVerifyReport, verifyAgainstGolden, type VerifyReport } from './verify/verify.js';
-import { thresholdsFor, targetTolerance } from './verify/thresholds.js';
+import { boundsKey, goldenThresholds, referenceThresholds } from './verify/thresholds.js';
 
 export interface CommonOptions extends HubOptions {
   readonly json?: boolean;
@@ -25,19 +28,24 @@ export interface BuildCliOptions extends QuantCliOptions, CommonOptions {
   readonly target: string;
   readonly fuse: boolean;
   readonly calibrationFile?: string;
-  readonly onnxOps?: string;
-  readonly onnxAccuracyLevel?: string;
+  /** The target's own options as given (strings by optionKey, e.g. { onnxOps: 'standard' }), in spec order. */
+  readonly targetOptions?: GivenOptions;
   readonly dumpIrAfter?: string;
 }
 
 export type Print = (text: string) => void;
 
+/** The target and its options, checked before anything is read (unknown target or bad value: one error line). */
+function checkedTarget(o: BuildCliOptions): Target {
+  const target = lookupTarget(o.target);
+  target.checkOptions(o.targetOptions ?? {});
+  return target;
+}
+
 function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOptions {
   const calibration = o.calibrationFile === 'self' || o.calibrationFile === 'auto' ? o.calibrationFile : o.calibrationFile ? loadTokenIds(o.calibrationFile) : undefined;
   const quant = makeQuantConfig({ ...o, calibration });
-  const targetOptions: Record<string, string> = {};
-  if (o.onnxOps) targetOptions['onnxOps'] = o.onnxOps;
-  if (o.onnxAccuracyLevel) targetOptions['onnxAccuracyLevel'] = o.onnxAccuracyLevel;
+  const targetOptions = o.targetOptions ?? {};
   const recorded: Record<string, string | number | boolean> = { target: o.target, quant: o.quant, fuse: o.fuse };
   if (o.groupSize !== undefined) recorded['groupSize'] = o.groupSize;
   if (o.symmetric !== undefined) recorded['symmetric'] = o.symmetric;
@@ -45,8 +53,7 @@ function buildOptions(o: BuildCliOptions, print: Print, err: Print): BuildOption
   if (o.method) recorded['quantMethod'] = o.method;
   if (o.quantEmbeddings) recorded['quantEmbeddings'] = o.quantEmbeddings;
   if (o.calibrationFile) recorded['calibration'] = o.calibrationFile;
-  if (o.onnxOps) recorded['onnxOps'] = o.onnxOps;
-  if (o.onnxAccuracyLevel) recorded['onnxAccuracyLevel'] = o.onnxAccuracyLevel;
+  for (const [key, value] of Object.entries(targetOptions)) recorded[key] = value;
   return {
     target: o.target,
     quant,
@@ -91,6 +98,7 @@ export async function inspectCommand(model: string, o: CommonOptions & { ir?: bo
 }
 
 export async function verifyCommand(model: string, o: BuildCliOptions & { golden: string }, print: Print, err: Print): Promise<boolean> {
+  const target = checkedTarget(o);
   const golden = loadGolden(o.golden);
   const loaded = await loadModel(model, o);
   const opts = buildOptions(o, print, err);
@@ -99,17 +107,18 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
   let report: VerifyReport;
   let vsReference: VerifyReport | null = null;
   try {
-    const quantized = opts.quant.linear !== null || opts.quant.embeddings !== null;
-    if (quantized && runner.target !== 'reference') {
-      // Held to the interpreter on the same quantized graph; quality against transformers reported.
-      const ref = await runnerFor({ ...built, target: lookupTarget('reference') });
+    const key = boundsKey(opts.quant);
+    const refBounds = referenceThresholds(target, key);
+    if (refBounds) {
+      // Held to the interpreter (in the mode the target declares) on the same quantized graph.
+      const ref = referenceRunner(built.graph, built.ctx.reader, target.referenceMode(built.ctx.options));
       try {
-        vsReference = await verifyAgainstGolden(runner, await goldenFromRunner(golden, ref.runner), o.quant, targetTolerance(runner.target, o.quant));
+        vsReference = await verifyAgainstGolden(runner, await goldenFromRunner(golden, ref), o.quant, refBounds);
       } finally {
-        await ref.cleanup();
+        await ref.dispose();
       }
     }
-    report = await verifyAgainstGolden(runner, golden, o.quant, thresholdsFor(o.quant, vsReference !== null));
+    report = await verifyAgainstGolden(runner, golden, o.quant, goldenThresholds(target, key));
   } finally {
     await cleanup();
   }
@@ -124,6 +133,7 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
 }
 
 export async function evalCommand(model: string, o: BuildCliOptions & { ids: string; maxLen?: number }, print: Print, err: Print): Promise<PerplexityResult> {
+  checkedTarget(o);
   const sequences = loadTokenIds(o.ids);
   if (o.calibrationFile && o.calibrationFile !== 'self' && o.calibrationFile !== 'auto') {
     // Calibrating on the text being scored would flatter the result.
@@ -145,7 +155,7 @@ export async function evalCommand(model: string, o: BuildCliOptions & { ids: str
 }
 
 export async function compileCommand(model: string, o: BuildCliOptions & { out?: string; printPipeline?: boolean }, print: Print, err: Print): Promise<void> {
-  const target = lookupTarget(o.target);
+  const target = checkedTarget(o);
   const opts = buildOptions(o, print, err);
   if (o.printPipeline) {
     for (const name of pipelineFor(target, opts)) print(`${name.padEnd(22)} ${lookupPass(name).description}`);

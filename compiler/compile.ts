@@ -52,6 +52,7 @@ export interface Built {
 
 export async function buildForTarget(model: LoadedModel, opts: BuildOptions): Promise<Built> {
   const target = lookupTarget(opts.target);
+  target.checkOptions(opts.targetOptions);
   const log = opts.log ?? (() => {});
   const ctx: CompileContext = {
     reader: model.checkpoint,
@@ -71,6 +72,7 @@ export async function emitArtifact(built: Built, out: string): Promise<string> {
   if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) {
     throw new LlamacError(`--out: ${dest} already exists and is not an empty folder`);
   }
+  built.target.checkSupport(built.graph, built.ctx.options);
   mkdirSync(dirname(dest), { recursive: true });
   const tmp = mkdtempSync(join(dirname(dest), '.llamac-tmp-'));
   try {
@@ -84,8 +86,9 @@ export async function emitArtifact(built: Built, out: string): Promise<string> {
   return dest;
 }
 
-/** A runner for verify/eval: the interpreter directly, or a target artifact built in a temp dir. */
+/** A runner for verify/eval: the target's artifact built in a temp dir and loaded (the reference target runs the interpreter). */
 export async function runnerFor(built: Built): Promise<{ runner: ModelRunner; cleanup: () => Promise<void> }> {
+  built.target.checkSupport(built.graph, built.ctx.options);
   const dir = mkdtempSync(join(tmpdir(), `llamac-${built.target.name}-`));
   try {
     await built.target.emit(built.graph, dir, built.ctx);

@@ -3,8 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { LlamacError } from '../errors.js';
-import type { ModelRunner } from '../targets/runner.js';
-import { RunnerSession } from '../targets/runner.js';
+import { runCase, type ModelRunner } from '../targets/runner.js';
 import { logSoftmax } from '../verify/metrics.js';
 
 export interface PerplexityResult {
@@ -36,7 +35,7 @@ export async function perplexity(runner: ModelRunner, sequences: readonly (reado
     const seq = full.slice(0, maxLen);
     for (const t of seq) if (t >= V) throw new LlamacError(`sequence ${i}: token id ${t} outside the vocabulary (${V})`);
     if (seq.length < 2) continue;
-    const logits = await new RunnerSession(runner).prefill(seq, 0);
+    const logits = await runCase(runner, seq, 0);
     for (let p = 0; p + 1 < seq.length; p++) {
       nll -= logSoftmax(logits, p * V, V)[seq[p + 1]];
       tokens++;

@@ -1,17 +1,30 @@
 // The reference interpreter: executes any IR graph (plain, fused, quantized) in float32.
-// It is the oracle every target is checked against.
+// It is the oracle every target is checked against, and the reference target's lowering table.
 
 import type { AnyNode, Graph, Value } from '../ir/graph.js';
 import { materializeParam, type TensorReader } from '../ir/materialize.js';
 import type { OpAttrs, OpKind } from '../ir/ops.js';
+import type { QuantizedMatrix } from '../ir/quantized.js';
 import * as k from './kernels.js';
+import { FLOAT_ACTIVATIONS, type InterpreterOptions } from './kernels.js';
 
 export interface RtTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array | Int32Array;
+  /** A quantized weight's own bits (data holds them dequantized), for the int8-activation matmul. */
+  readonly quantized?: QuantizedMatrix;
 }
 
-type OpImpl<K extends OpKind> = (inputs: readonly RtTensor[], attrs: OpAttrs[K]) => RtTensor[];
+type OpImpl<K extends OpKind> = (inputs: readonly RtTensor[], attrs: OpAttrs[K], opts: InterpreterOptions) => RtTensor[];
+
+/** The interpreter's function type per op (the reference target's lowering table is over these). */
+export type InterpreterFns = { readonly [K in OpKind]: OpImpl<K> };
+
+/** y = x W^T: float32 weights, or, in int8-activation mode, x quantized per block against W's bits. */
+function matmul(x: RtTensor, w: RtTensor, opts: InterpreterOptions): Float32Array {
+  if (opts.actQuant === 'int8' && w.quantized) return k.linearInt8Act(f(x), x.shape[0], w.quantized);
+  return k.linear(f(x), f(w), x.shape[0], x.shape[1], w.shape[0]);
+}
 
 function f(t: RtTensor): Float32Array {
   if (!(t.data instanceof Float32Array)) throw new TypeError('expected a float32 tensor');
@@ -32,10 +45,11 @@ function attentionOp(qkv: Float32Array, qStride: number, qOff: number, kOff: num
   return [{ shape: [S, a.heads * d], data: out }, { shape: cacheShape, data: keys }, { shape: cacheShape, data: values }];
 }
 
-const IMPLS: { readonly [K in OpKind]: OpImpl<K> } = {
+/** Every op, no rejections: the oracle runs any graph. */
+export const INTERPRETER_OPS: InterpreterFns = {
   embedding: ([table, ids]) => [{ shape: [ids.shape[0], table.shape[1]], data: k.embedding(f(table), i32(ids), table.shape[0], table.shape[1]) }],
   rms_norm: ([x, w], a) => [{ shape: x.shape, data: k.rmsNorm(f(x), f(w), x.shape[0], x.shape[1], a.eps) }],
-  linear: ([x, w]) => [{ shape: [x.shape[0], w.shape[0]], data: k.linear(f(x), f(w), x.shape[0], x.shape[1], w.shape[0]) }],
+  linear: ([x, w], _a, o) => [{ shape: [x.shape[0], w.shape[0]], data: matmul(x, w, o) }],
   rope: ([x, pos, inv], a) => [{ shape: x.shape, data: k.rope(f(x), i32(pos), f(inv), a.heads, a.headDim) }],
   attention: ([q, kk, v, pk, pv], a) => {
     // Pack q|k|v side by side so the fused and unfused ops share one code path.
@@ -108,9 +122,9 @@ const IMPLS: { readonly [K in OpKind]: OpImpl<K> } = {
       { shape: x.shape, data: sum },
     ];
   },
-  rms_norm_linear: ([x, nw, w], a) => {
-    const n = k.rmsNorm(f(x), f(nw), x.shape[0], x.shape[1], a.eps);
-    return [{ shape: [x.shape[0], w.shape[0]], data: k.linear(n, f(w), x.shape[0], x.shape[1], w.shape[0]) }];
+  rms_norm_linear: ([x, nw, w], a, o) => {
+    const n: RtTensor = { shape: x.shape, data: k.rmsNorm(f(x), f(nw), x.shape[0], x.shape[1], a.eps) };
+    return [{ shape: [x.shape[0], w.shape[0]], data: matmul(n, w, o) }];
   },
 };
 
@@ -123,10 +137,10 @@ export interface ForwardResult {
   readonly present: RtTensor[];
 }
 
-function runNode(node: AnyNode, inputs: readonly RtTensor[]): RtTensor[] {
-  // The mapped IMPLS type ties each op to its attrs; indexing by a union needs this one widening.
-  const impl = IMPLS[node.op] as OpImpl<typeof node.op>;
-  return impl(inputs, node.attrs as never);
+function runNode(node: AnyNode, inputs: readonly RtTensor[], opts: InterpreterOptions): RtTensor[] {
+  // The mapped table ties each op to its attrs; indexing by a union needs this one widening.
+  const impl = INTERPRETER_OPS[node.op] as OpImpl<typeof node.op>;
+  return impl(inputs, node.attrs as never, opts);
 }
 
 export class ReferenceModel {
@@ -135,13 +149,16 @@ export class ReferenceModel {
   constructor(
     readonly graph: Graph,
     private readonly reader: TensorReader,
+    /** Kernel options: float activations (default) or int8 activations as the NEON/WGSL q8 kernels. */
+    readonly opts: InterpreterOptions = FLOAT_ACTIVATIONS,
   ) {}
 
   private weight(v: Value): RtTensor {
     let t = this.weights.get(v.id);
     if (!t) {
       const shape = v.type.shape.map((d) => Number(d));
-      t = { shape, data: materializeParam(v, this.reader) };
+      const quantized = v.param?.kind === 'quantized' ? v.param.matrix : undefined;
+      t = { shape, data: materializeParam(v, this.reader), ...(quantized ? { quantized } : {}) };
       this.weights.set(v.id, t);
     }
     return t;
@@ -163,7 +180,7 @@ export class ReferenceModel {
     };
     for (const node of g.nodes) {
       const ins = node.inputs.map(get);
-      const outs = runNode(node, ins);
+      const outs = runNode(node, ins, this.opts);
       outs.forEach((t, i) => env.set(node.outputs[i].id, t));
       observe?.(node, ins, outs);
     }

@@ -2,6 +2,110 @@
 // this is the oracle, so accuracy beats speed (it still runs the small models in seconds).
 
 import { ropeAngle } from '../frontend/rope.js';
+import { int4RowBytes, type QuantizedMatrix } from '../ir/quantized.js';
+
+/**
+ * Options of the interpreter's kernels. actQuant 'int8' is the activation quantization the NEON
+ * (kernels-arm) and WGSL q8 matmuls do before a quantized matmul, so the interpreter can be the
+ * like-for-like reference of those targets; 'none' keeps float32 activations (the default).
+ */
+export type ActQuant = 'none' | 'int8';
+
+export interface InterpreterOptions {
+  readonly actQuant: ActQuant;
+}
+
+export const FLOAT_ACTIVATIONS: InterpreterOptions = { actQuant: 'none' };
+
+/** Activation block along K: 32 values share one scale (kernels-arm LK_KB, quant_x.wgsl). */
+export const ACT_BLOCK = 32;
+
+/** Round half to even: C's rintf in the default mode, NEON's vcvtnq, WGSL's round(). */
+export function roundHalfEven(v: number): number {
+  const fl = Math.floor(v);
+  if (v - fl !== 0.5) return Math.round(v);
+  return fl % 2 === 0 ? fl : fl + 1;
+}
+
+export interface Int8Activations {
+  /** [S, nBlocks * 32], zero past K. */
+  readonly q: Int8Array;
+  /** [S, nBlocks]: the block scale d = f32(max|x| / 127). */
+  readonly d: Float32Array;
+  readonly nBlocks: number;
+}
+
+/**
+ * x [S, K] to int8 per block of 32 along K exactly as kernels-arm's quant_act_scalar: amax = max|x|
+ * over the block (zero padding past K), inv = f32(127 / amax) (0 when amax is 0), q = round half
+ * to even of f32(x * inv), d = f32(amax / 127). q never leaves -127..127 (clamped as WGSL does).
+ */
+export function quantizeActivationsInt8(x: Float32Array, S: number, K: number): Int8Activations {
+  const nb = Math.ceil(K / ACT_BLOCK);
+  const W = nb * ACT_BLOCK;
+  const q = new Int8Array(S * W);
+  const d = new Float32Array(S * nb);
+  for (let s = 0; s < S; s++) {
+    for (let b = 0; b < nb; b++) {
+      const k0 = b * ACT_BLOCK;
+      const k1 = Math.min(K, k0 + ACT_BLOCK);
+      let amax = 0;
+      for (let kk = k0; kk < k1; kk++) amax = Math.max(amax, Math.abs(x[s * K + kk]));
+      const inv = amax > 0 ? Math.fround(127 / amax) : 0;
+      for (let kk = k0; kk < k1; kk++) q[s * W + kk] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(x[s * K + kk] * inv))));
+      d[s * nb + b] = Math.fround(amax / 127);
+    }
+  }
+  return { q, d, nBlocks: nb };
+}
+
+/**
+ * y = x W^T with x quantized to int8 per block of 32 (quantizeActivationsInt8) and W's own integer
+ * values: per block an exact integer dot product sum(qx * (qw - zero)), then scaled by the block's
+ * activation scale and the weight's group (int4) or row (int8) scale, summed in float64. The
+ * kernels do the same integer sums and round the scaling in float32 (differences ~1e-7 relative).
+ */
+export function linearInt8Act(x: Float32Array, S: number, m: QuantizedMatrix): Float32Array {
+  const K = m.cols;
+  const N = m.rows;
+  const a = quantizeActivationsInt8(x, S, K);
+  const nb = a.nBlocks;
+  const W = nb * ACT_BLOCK;
+  const y = new Float32Array(S * N);
+  const wq = new Int32Array(W); // one row of W as integers (q - zero), zero past K
+  for (let n = 0; n < N; n++) {
+    weightRowInts(m, n, wq);
+    for (let s = 0; s < S; s++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        let isum = 0;
+        for (let kk = b * ACT_BLOCK; kk < (b + 1) * ACT_BLOCK; kk++) isum += a.q[s * W + kk] * wq[kk];
+        const ws = m.scheme.bits === 8 ? m.scales[n] : m.scales[n * m.nGroups + Math.floor((b * ACT_BLOCK) / m.scheme.groupSize)];
+        acc += isum * a.d[s * nb + b] * ws;
+      }
+      y[s * N + n] = acc;
+    }
+  }
+  return y;
+}
+
+/** Row n of a quantized matrix as integers: int8 q, or int4 q - zero; zero past K. */
+function weightRowInts(m: QuantizedMatrix, n: number, out: Int32Array): void {
+  out.fill(0);
+  const K = m.cols;
+  if (m.scheme.bits === 8) {
+    for (let kk = 0; kk < K; kk++) out[kk] = m.data[n * K + kk];
+    return;
+  }
+  const g = m.scheme.groupSize;
+  if (g % ACT_BLOCK !== 0) throw new Error(`internal: int4 group size ${g} is not a multiple of the activation block ${ACT_BLOCK}`);
+  const base = n * int4RowBytes(K, g);
+  for (let kk = 0; kk < K; kk++) {
+    const byte = m.data[base + (kk >> 1)];
+    const q = kk & 1 ? byte >> 4 : byte & 15;
+    out[kk] = q - (m.zeros ? m.zeros[n * m.nGroups + Math.floor(kk / g)] : 8);
+  }
+}
 
 /** y[s, n] = sum_k x[s, k] * w[n, k] */
 export function linear(x: Float32Array, w: Float32Array, S: number, K: number, N: number): Float32Array {

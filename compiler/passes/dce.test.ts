@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dcePass } from './dce.js';
-import { MODELS, PASS_CTX, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './testing.js';
+import { MODELS, PASS_CTX, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './passes.test-helpers.js';
 
 describe.each(MODELS)('dce on %s', (name) => {
   it('drops the weights the fusions stacked, keeps every node of the fused graph', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuseNormLmHeadPass } from './fuse-norm-lm-head.js';
-import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './testing.js';
+import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './passes.test-helpers.js';
 
 describe.each(MODELS)('fuse-norm-lm-head on %s', (name) => {
   it('fuses the final norm into the head and nothing else, computing the same', async () => {

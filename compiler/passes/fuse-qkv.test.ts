@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WeightSource } from '../ir/graph.js';
 import { fuseQkvPass } from './fuse-qkv.js';
-import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta } from './testing.js';
+import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta } from './passes.test-helpers.js';
 
 const tensorNames = (s: WeightSource | undefined): string[] => (s?.kind === 'concat_rows' ? s.parts.map((p) => (p.kind === 'checkpoint' ? p.tensor : p.kind)) : []);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph, Value } from '../ir/graph.js';
 import { fuseRopeAttentionPass } from './fuse-rope-attention.js';
-import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './testing.js';
+import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './passes.test-helpers.js';
 
 /** Layer 0's rotated keys: the k input of the first attention. */
 function firstRotatedKeys(g: Graph): Value {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuseSkipNormPass } from './fuse-skip-norm.js';
-import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta } from './testing.js';
+import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta } from './passes.test-helpers.js';
 
 describe.each(MODELS)('fuse-skip-norm on %s', (name) => {
   it('fuses every residual add whose sum is normed and read again, computing the same', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph, Value } from '../ir/graph.js';
 import { fuseSwigluPass } from './fuse-swiglu.js';
-import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './testing.js';
+import { MODELS, PASS_CTX, REWRITE_TOLERANCE, applyPass, graphBefore, loadFixture, opDelta, withExtraReader } from './passes.test-helpers.js';
 
 /** Layer 0's gate half: the first split output that a silu reads. */
 function firstGate(g: Graph): Value {

@@ -8,7 +8,7 @@ import { referenceRunner } from '../targets/runner.js';
 import { loadGolden } from '../verify/golden.js';
 import { FLOAT32_THRESHOLDS, formatVerifyReport, verifyAgainstGolden } from '../verify/verify.js';
 import { DEFAULT_PIPELINE, PASS_REGISTRY } from './registry.js';
-import { FIXTURES, MODELS, PASS_CTX, REPO, REWRITE_TOLERANCE, compareThroughCache, loadFixture, opCounts } from './testing.js';
+import { FIXTURES, MODELS, PASS_CTX, REPO, REWRITE_TOLERANCE, compareThroughCache, loadFixture, opCounts } from './passes.test-helpers.js';
 
 /** One decoder layer after fusion; the last one ends in a plain add (its sum feeds the fused head). */
 const LAYER = ['linear', 'rope_attention', 'linear', 'skip_rms_norm', 'linear', 'swiglu', 'linear', 'skip_rms_norm'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph, Value } from '../ir/graph.js';
 import { shareConstantsPass } from './share-constants.js';
-import { MODELS, PASS_CTX, applyPass, graphBefore, loadFixture, opDelta } from './testing.js';
+import { MODELS, PASS_CTX, applyPass, graphBefore, loadFixture, opDelta } from './passes.test-helpers.js';
 
 const constants = (g: Graph): Value[] => g.params.filter((p) => p.param?.kind === 'constant');
 const ropeTables = (g: Graph): Set<number> => new Set(g.nodes.filter((n) => n.op === 'rope').map((n) => n.inputs[2].id));

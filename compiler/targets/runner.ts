@@ -1,48 +1,47 @@
-// What verify and eval need from any target: run the model's graph contract (ids, positions,
-// past k/v -> logits, present k/v). The reference interpreter and each compiled artifact implement it.
+// What verify and eval need from any target: a stateful runner that holds its own KV cache in its
+// own layout (a C or GPU runtime keeps it on its side). The reference interpreter and each
+// compiled artifact implement it.
 
-import type { ForwardResult, RtTensor } from '../interpreter/interpreter.js';
-import { ReferenceModel } from '../interpreter/interpreter.js';
+import { KvSession, ReferenceModel } from '../interpreter/interpreter.js';
+import type { InterpreterOptions } from '../interpreter/kernels.js';
 import type { Graph } from '../ir/graph.js';
 import type { TensorReader } from '../ir/materialize.js';
 
 export interface ModelRunner {
   readonly target: string;
   readonly vocabSize: number;
-  forward(ids: Int32Array, positions: Int32Array, past: readonly RtTensor[]): Promise<ForwardResult>;
-  emptyCache(): RtTensor[];
+  /**
+   * Runs `ids` after the tokens already in the cache, at RoPE positions startPos.. (default: right
+   * after them), and keeps their keys/values. Returns logits [ids.length, vocab]. After reset(),
+   * prefill(ids, p) is a case started at position p with an empty cache (the goldens' `far` case).
+   */
+  prefill(ids: readonly number[], startPos?: number): Promise<Float32Array>;
+  /** One token at the next position; returns its logits row [vocab]. */
+  decode(id: number): Promise<Float32Array>;
+  /** Empties the cache; the next prefill starts at position 0 unless told otherwise. */
+  reset(): void;
+  /** Frees the runtime (sessions, buffers). The runner is not used afterwards. */
   dispose(): Promise<void>;
 }
 
-export function referenceRunner(graph: Graph, reader: TensorReader): ModelRunner {
-  const model = new ReferenceModel(graph, reader);
+/** The interpreter as a runner; `mode` selects its kernels' options (int8 activations). */
+export function referenceRunner(graph: Graph, reader: TensorReader, mode?: InterpreterOptions): ModelRunner {
+  const model = new ReferenceModel(graph, reader, mode);
+  let session = new KvSession(model);
   return {
-    target: 'reference',
+    target: mode?.actQuant === 'int8' ? 'reference (int8 activations)' : 'reference',
     vocabSize: graph.info.vocabSize,
-    forward: async (ids, positions, past) => model.forward(ids, positions, past),
-    emptyCache: () => model.emptyCache(),
+    prefill: async (ids, startPos) => session.prefill(ids, startPos),
+    decode: async (id) => session.step(id),
+    reset: () => {
+      session = new KvSession(model);
+    },
     dispose: async () => {},
   };
 }
 
-/** Prefill/decode over any runner, carrying its cache. */
-export class RunnerSession {
-  private cache: RtTensor[];
-  private position = 0;
-
-  constructor(private readonly runner: ModelRunner) {
-    this.cache = runner.emptyCache();
-  }
-
-  async prefill(ids: readonly number[], start = this.position): Promise<Float32Array> {
-    const pos = Int32Array.from(ids, (_, i) => start + i);
-    const r = await this.runner.forward(Int32Array.from(ids), pos, this.cache);
-    this.cache = r.present;
-    this.position = start + ids.length;
-    return r.logits;
-  }
-
-  async step(token: number): Promise<Float32Array> {
-    return this.prefill([token]);
-  }
+/** A fresh case: empty cache, then `ids` at positions start.. (what every golden case is). */
+export async function runCase(runner: ModelRunner, ids: readonly number[], start = 0): Promise<Float32Array> {
+  runner.reset();
+  return runner.prefill(ids, start);
 }

@@ -1,8 +1,7 @@
 // A golden set made by running another runner (the reference interpreter) on the cases of a real
 // golden set: how a target is held to the interpreter on the same quantized graph.
 
-import type { ModelRunner } from '../targets/runner.js';
-import { RunnerSession } from '../targets/runner.js';
+import { runCase, type ModelRunner } from '../targets/runner.js';
 import type { Golden, GoldenCase } from './golden.js';
 import { argmax } from './metrics.js';
 
@@ -10,7 +9,7 @@ export async function goldenFromRunner(source: Golden, runner: ModelRunner): Pro
   const V = runner.vocabSize;
   const cases: GoldenCase[] = [];
   for (const c of source.cases) {
-    const logits = await new RunnerSession(runner).prefill(c.inputIds, c.startPosition);
+    const logits = await runCase(runner, c.inputIds, c.startPosition);
     cases.push({ ...c, logits });
   }
   let greedy: Golden['greedy'] = null;
@@ -19,15 +18,14 @@ export async function goldenFromRunner(source: Golden, runner: ModelRunner): Pro
     if (prompt) {
       // Free-running greedy decode by the reference: its own choices are the tokens to match.
       const n = source.greedy.newTokens.length;
-      const s = new RunnerSession(runner);
-      const first = await s.prefill(prompt.inputIds, prompt.startPosition);
+      const first = await runCase(runner, prompt.inputIds, prompt.startPosition);
       const rows = new Float32Array(n * V);
       const chosen: number[] = [];
       let row = first.subarray((prompt.inputIds.length - 1) * V);
       for (let i = 0; i < n; i++) {
         rows.set(row, i * V);
         chosen.push(argmax(row));
-        if (i + 1 < n) row = await s.step(chosen[i]);
+        if (i + 1 < n) row = await runner.decode(chosen[i]);
       }
       greedy = { prompt: source.greedy.prompt, newTokens: chosen, stepLogits: rows };
     }

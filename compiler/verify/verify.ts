@@ -1,8 +1,7 @@
 // `llamac verify`: run every golden case (prefill at start_position, empty cache) and the greedy
 // decode through the KV cache on a target, and judge each against thresholds.
 
-import type { ModelRunner } from '../targets/runner.js';
-import { RunnerSession } from '../targets/runner.js';
+import { runCase, type ModelRunner } from '../targets/runner.js';
 import { LlamacError } from '../errors.js';
 import type { Golden } from './golden.js';
 import { argmax, maxAbsError, meanKl, top1Agreement } from './metrics.js';
@@ -51,7 +50,7 @@ export async function verifyAgainstGolden(runner: ModelRunner, golden: Golden, q
   if (golden.vocab !== V) throw new LlamacError(`${golden.dir}: golden logits have vocab ${golden.vocab}, the model has ${V}`);
   const cases: Record<string, CaseReport> = {};
   for (const c of golden.cases) {
-    const logits = await new RunnerSession(runner).prefill(c.inputIds, c.startPosition);
+    const logits = await runCase(runner, c.inputIds, c.startPosition);
     const maxAbs = maxAbsError(c.logits, logits);
     const top1 = top1Agreement(c.logits, logits, V);
     const kl = meanKl(c.logits, logits, V);
@@ -63,16 +62,15 @@ export async function verifyAgainstGolden(runner: ModelRunner, golden: Golden, q
     if (!prompt) throw new LlamacError(`${golden.dir}: greedy prompt '${golden.greedy.prompt}' is not a case`);
     // Teacher-forced: feed the golden tokens so every step compares the same cache state; all steps
     // agreeing is exactly "free-running greedy gives identical tokens".
-    const s = new RunnerSession(runner);
     const { newTokens, stepLogits } = golden.greedy;
-    const first = await s.prefill(prompt.inputIds, prompt.startPosition);
+    const first = await runCase(runner, prompt.inputIds, prompt.startPosition);
     let row = first.subarray((prompt.inputIds.length - 1) * V);
     let same = 0;
     let worst = 0;
     for (let i = 0; i < newTokens.length; i++) {
       if (argmax(row) === newTokens[i]) same++;
       worst = Math.max(worst, maxAbsError(stepLogits.subarray(i * V, (i + 1) * V), row));
-      if (i + 1 < newTokens.length) row = await s.step(newTokens[i]);
+      if (i + 1 < newTokens.length) row = await runner.decode(newTokens[i]);
     }
     const match = same / newTokens.length;
     greedy = { match, tokens: newTokens.length, max_abs_err: worst, pass: match >= t.greedyMatch && (t.maxAbs === null || worst <= t.maxAbs) };

@@ -9,13 +9,13 @@ import type { Graph, Value } from '../../ir/graph.js';
 import { roundToF16 } from '../../ir/half.js';
 import { materializeParam, type TensorReader } from '../../ir/materialize.js';
 import { maxAbsError } from '../../verify/metrics.js';
-import { referenceRunner, RunnerSession } from '../runner.js';
+import { referenceRunner, runCase } from '../runner.js';
 import { MANIFEST_FILE, sha256File } from './artifact.js';
 import { DATA_FILE, MODEL_FILE } from './emit.js';
 import { onnxTarget } from './index.js';
 import { DT, onnx } from './proto.js';
 import { createSession } from './runner.js';
-import { compileContext, openFixture, QUANT_REL_TOL, quantConfig, quantizeGraph, tempDir } from './testing.js';
+import { compileContext, openFixture, QUANT_REL_TOL, quantConfig, quantizeGraph, tempDir, testQuantConfig } from './onnx.test-helpers.js';
 
 const dirs: string[] = [];
 function scratch(tag: string): string {
@@ -32,8 +32,8 @@ function readModel(dir: string): ReturnType<typeof onnx.ModelProto.decode> {
 describe('onnx artifact', () => {
   it.each(['ort', 'standard'])('re-emitting gives byte-identical files (%s ops, int4)', async (ops) => {
     const { ck, graph } = openFixture('stories260K');
-    const q = quantizeGraph(graph, ck, 'int4');
-    const ctx = compileContext(ck, { onnxOps: ops }, quantConfig('int4'));
+    const q = await quantizeGraph(graph, ck, 'int4');
+    const ctx = compileContext(ck, { onnxOps: ops }, testQuantConfig('int4'));
     const [a, b] = [scratch('det-a'), scratch('det-b')];
     await onnxTarget.emit(q, a, ctx);
     await onnxTarget.emit(q, b, ctx);
@@ -123,7 +123,7 @@ describe('onnx artifact', () => {
     await onnxTarget.emit(graph, f32, compileContext(ck, { onnxOps: 'ort' }));
     expect(embedNames(f32)).toEqual(['model.embed_tokens.weight']);
     const q4 = scratch('tied-q4');
-    await onnxTarget.emit(quantizeGraph(graph, ck, 'int4'), q4, compileContext(ck, { onnxOps: 'ort' }, quantConfig('int4')));
+    await onnxTarget.emit(await quantizeGraph(graph, ck, 'int4'), q4, compileContext(ck, { onnxOps: 'ort' }, testQuantConfig('int4')));
     expect(embedNames(q4).sort()).toEqual(['model.embed_tokens.weight_q4', 'model.embed_tokens.weight_q4_scales', 'model.embed_tokens.weight_q4_zp']);
   });
 
@@ -139,9 +139,9 @@ describe('onnx artifact', () => {
     expect(dtypeOf('model.norm.weight')).toBe(DT.float);
     const runner = await onnxTarget.load(dir, graph, compileContext(ck, { onnxOps: ops }));
     const ids = [1, 419, 975, 991, 122, 392, 767];
-    const got = await new RunnerSession(runner).prefill(ids);
+    const got = await runCase(runner, ids);
     await runner.dispose();
-    const ref = await new RunnerSession(referenceRunner(roundMatricesToF16(graph, ck), ck)).prefill(ids);
+    const ref = await runCase(referenceRunner(roundMatricesToF16(graph, ck), ck), ids);
     const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(maxAbsError(ref, got) / scale).toBeLessThanOrEqual(QUANT_REL_TOL);
   });

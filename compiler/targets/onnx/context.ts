@@ -7,6 +7,7 @@ import { f32ToF16Bits } from '../../ir/half.js';
 import { materializeParam, type TensorReader } from '../../ir/materialize.js';
 import type { OpKind } from '../../ir/ops.js';
 import type { QuantizedMatrix } from '../../ir/quantized.js';
+import { loweringOf, type LoweringTable } from '../lowering.js';
 import type { OnnxGraph } from './builder.js';
 import { bytesOf, DT } from './proto.js';
 import { toBlockedDequant, toMatMulNBits, unpackedZeros } from './repack.js';
@@ -23,8 +24,9 @@ export interface LowerOptions {
 }
 
 export type LowerFn<K extends OpKind> = (cx: LowerCtx, node: Node<K>) => void;
-/** One lowering per op kind: the type checker names a missing one. */
-export type LoweringTable = { readonly [K in OpKind]: LowerFn<K> };
+export type OnnxLowerFns = { readonly [K in OpKind]: LowerFn<K> };
+/** One lowering (or rejection) per op kind: the type checker names a missing one. */
+export type OnnxLowering = LoweringTable<OnnxLowerFns>;
 
 export interface MatMulNBitsNames {
   readonly B: string;
@@ -181,8 +183,8 @@ export class LowerCtx {
   }
 }
 
-export function lowerNode(table: LoweringTable, cx: LowerCtx, node: AnyNode): void {
+export function lowerNode(table: OnnxLowering, cx: LowerCtx, node: AnyNode): void {
   // The mapped table ties each op to its node type; indexing by a union needs this one widening.
-  const fn = table[node.op] as LowerFn<typeof node.op>;
+  const fn = loweringOf('onnx', table[node.op], node.op) as LowerFn<typeof node.op>;
   fn(cx, node as never);
 }

@@ -8,7 +8,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { TensorReader } from '../../ir/materialize.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import { OnnxGraph, MS_DOMAIN } from './builder.js';
-import { LowerCtx, lowerNode, type LowerOptions, type LoweringTable } from './context.js';
+import { LowerCtx, lowerNode, type LowerOptions, type OnnxLowering } from './context.js';
 import { ExternalDataWriter } from './external-data.js';
 import { ORT_FLAVOUR } from './flavour-ort.js';
 import { STANDARD_FLAVOUR } from './flavour-standard.js';
@@ -19,7 +19,7 @@ import { DT, encodeModel, valueInfo, type ValueInfoProto } from './proto.js';
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 
-export const LOWERINGS: Record<LowerOptions['ops'], LoweringTable> = {
+export const LOWERINGS: Record<LowerOptions['ops'], OnnxLowering> = {
   ort: makeLowering(ORT_FLAVOUR),
   standard: makeLowering(STANDARD_FLAVOUR),
 };

@@ -7,17 +7,17 @@ import { loadTokenIds, perplexity } from '../../eval/perplexity.js';
 import { referenceRunner } from '../runner.js';
 import { onnxTarget } from './index.js';
 import { PPL_TOL } from './tolerances.js';
-import { compileContext, openFixture, quantConfig, quantizeGraph, REPO, tempDir } from './testing.js';
+import { compileContext, openFixture, quantizeGraph, REPO, tempDir, testQuantConfig } from './onnx.test-helpers.js';
 
 describe('onnx eval', () => {
   it.each(['ort', 'standard'])('stories260K int4 perplexity (%s ops) equals the interpreter int4 within 1e-3', async (ops) => {
     const { ck, graph } = openFixture('stories260K');
-    const qgraph = quantizeGraph(graph, ck, 'int4');
+    const qgraph = await quantizeGraph(graph, ck, 'int4');
     const stories = loadTokenIds(join(REPO, 'fixtures/stories260K-eval/tinystories-valid-ids.json'));
     const maxLen = graph.info.maxPositions;
     const dir = tempDir(`eval-${ops}`);
     try {
-      const ctx = compileContext(ck, { onnxOps: ops }, quantConfig('int4'));
+      const ctx = compileContext(ck, { onnxOps: ops }, testQuantConfig('int4'));
       await onnxTarget.emit(qgraph, dir, ctx);
       const runner = await onnxTarget.load(dir, qgraph, ctx);
       const got = await perplexity(runner, stories, maxLen);

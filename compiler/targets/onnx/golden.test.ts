@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadGolden } from '../../verify/golden.js';
 import { FLOAT32_THRESHOLDS, formatVerifyReport, verifyAgainstGolden } from '../../verify/verify.js';
 import { onnxTarget } from './index.js';
-import { compileContext, openFixture, REPO, tempDir } from './testing.js';
+import { compileContext, openFixture, REPO, tempDir } from './onnx.test-helpers.js';
 
 const FIXTURES = ['llama32-tiny', 'llama32-tiny-untied', 'stories260K'];
 

@@ -4,7 +4,7 @@
 
 import type { Value } from '../../ir/graph.js';
 import type { AttentionAttrs } from '../../ir/ops.js';
-import type { LowerCtx, LoweringTable } from './context.js';
+import type { LowerCtx, OnnxLowering } from './context.js';
 import { DT } from './proto.js';
 
 /** The ops whose ONNX form depends on --onnx-ops. Each writes to the output names it is given. */
@@ -63,7 +63,7 @@ function siluTimes(cx: LowerCtx, gate: string, up: string | null, out: string): 
   cx.g.node('Mul', [act, up], [out]);
 }
 
-export function makeLowering(fl: Flavour): LoweringTable {
+export function makeLowering(fl: Flavour): OnnxLowering {
   return {
     embedding: (cx, n) => fl.embedding(cx, n.inputs[0], cx.in(n.inputs[1]), cx.out(n.outputs[0])),
     rms_norm: (cx, n) => fl.rmsNorm(cx, cx.in(n.inputs[0]), n.inputs[1], n.attrs.eps, cx.out(n.outputs[0])),

@@ -1,16 +1,29 @@
-// The ONNX target's options, read from CompileContext.options (strings from the CLI).
+// The ONNX target's options (declared as data: the CLI builds --onnx-ops and --onnx-accuracy-level
+// from these) and the lowering options derived from them.
 
-import { LlamacError } from '../../errors.js';
 import type { QuantConfig } from '../../passes/quant-config.js';
+import type { OptionValues } from '../options.js';
 import type { LowerOptions, MatrixDtype, OnnxOps } from './context.js';
 
-/** Option keys this target reads from ctx.options. */
-export const OPTION_KEYS = {
-  /** 'ort' (default): com.microsoft contrib ops; 'standard': ai.onnx opset 23 only. */
-  ops: 'onnxOps',
-  /** MatMulNBits accuracy_level '0'..'4' (default '0': float32 compute, matches the interpreter). */
-  accuracyLevel: 'onnxAccuracyLevel',
+export const ONNX_OPTIONS = {
+  ops: {
+    flag: 'onnx-ops',
+    kind: 'enum',
+    values: ['ort', 'standard'],
+    default: 'ort',
+    help: 'onnx target: ort (com.microsoft contrib ops; opset 21, IR 10) | standard (ai.onnx opset 23 only, IR 11)',
+  },
+  accuracyLevel: {
+    flag: 'onnx-accuracy-level',
+    kind: 'int',
+    min: 0,
+    max: 4,
+    default: 0,
+    help: 'onnx target: MatMulNBits accuracy_level (0 = float32 compute, matches the interpreter; 4 = int8 activations, faster)',
+  },
 } as const;
+
+export type OnnxOptionValues = OptionValues<typeof ONNX_OPTIONS>;
 
 /** ai.onnx opset and IR version per flavour (opset 23 needs IR 11). */
 export const OPSETS: Record<OnnxOps, { readonly opset: number; readonly irVersion: number; readonly msOpset: number | null }> = {
@@ -18,12 +31,7 @@ export const OPSETS: Record<OnnxOps, { readonly opset: number; readonly irVersio
   standard: { opset: 23, irVersion: 11, msOpset: null },
 };
 
-export function parseOnnxOptions(options: Readonly<Record<string, string>>, quant: QuantConfig): LowerOptions {
-  const ops = options[OPTION_KEYS.ops] ?? 'ort';
-  if (ops !== 'ort' && ops !== 'standard') throw new LlamacError(`--onnx-ops must be 'ort' or 'standard', got '${ops}'`);
-  const levelText = options[OPTION_KEYS.accuracyLevel] ?? '0';
-  const accuracyLevel = Number(levelText);
-  if (!/^[0-4]$/.test(levelText)) throw new LlamacError(`--onnx-accuracy-level must be 0..4, got '${levelText}'`);
+export function lowerOptions(o: OnnxOptionValues, quant: QuantConfig): LowerOptions {
   const matrixDtype: MatrixDtype = quant.name === 'f16' ? 'f16' : 'f32';
-  return { ops: ops as OnnxOps, matrixDtype, accuracyLevel };
+  return { ops: o.ops, matrixDtype, accuracyLevel: o.accuracyLevel };
 }

@@ -11,9 +11,9 @@ import { makeQuantConfig, type QuantConfig } from '../../passes/quant-config.js'
 import { loadGolden } from '../../verify/golden.js';
 import { maxAbsError } from '../../verify/metrics.js';
 import { FLOAT32_THRESHOLDS, verifyAgainstGolden } from '../../verify/verify.js';
-import { referenceRunner, RunnerSession, type ModelRunner } from '../runner.js';
+import { referenceRunner, type ModelRunner } from '../runner.js';
 import { onnxTarget } from './index.js';
-import { compileContext, openFixture, QUANT_REL_TOL, REPO, tempDir } from './testing.js';
+import { compileContext, openFixture, prefillThenDecode, QUANT_REL_TOL, REPO, tempDir } from './onnx.test-helpers.js';
 
 const FUSED_OPS = ['rope_attention', 'swiglu', 'skip_rms_norm', 'rms_norm_linear'];
 
@@ -26,11 +26,7 @@ async function build(fixture: string, quant: QuantConfig): Promise<{ graph: Grap
 
 async function caseLogits(runner: ModelRunner, ids: readonly number[][]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (const seq of ids) {
-    const s = new RunnerSession(runner);
-    out.push(await s.prefill(seq.slice(0, 5)));
-    for (const t of seq.slice(5)) out.push(await s.step(t));
-  }
+  for (const seq of ids) out.push(...(await prefillThenDecode(runner, seq.slice(0, 5), seq.slice(5))));
   return out;
 }
 

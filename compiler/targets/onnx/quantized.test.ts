@@ -5,21 +5,18 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AnyNode, Graph, Value } from '../../ir/graph.js';
-import { referenceRunner, RunnerSession, type ModelRunner } from '../runner.js';
+import { referenceRunner, runCase, type ModelRunner } from '../runner.js';
 import { loadGolden } from '../../verify/golden.js';
 import { maxAbsError, top1Agreement } from '../../verify/metrics.js';
 import { onnxTarget } from './index.js';
-import { compileContext, openFixture, QUANT_REL_TOL, quantConfig, quantizeGraph, REPO, tempDir, type TestQuant } from './testing.js';
+import { compileContext, openFixture, prefillThenDecode, QUANT_REL_TOL, quantizeGraph, REPO, tempDir, testQuantConfig, type TestQuant } from './onnx.test-helpers.js';
 
 
 async function logitsOf(runner: ModelRunner, cases: readonly { inputIds: readonly number[]; startPosition: number }[], decode: readonly number[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (const c of cases) out.push(await new RunnerSession(runner).prefill(c.inputIds, c.startPosition));
+  for (const c of cases) out.push(await runCase(runner, c.inputIds, c.startPosition));
   if (decode.length === 0) return out;
-  const s = new RunnerSession(runner);
-  out.push(await s.prefill(decode.slice(0, 4)));
-  for (const t of decode.slice(4)) out.push(await s.step(t));
-  return out;
+  return [...out, ...(await prefillThenDecode(runner, decode.slice(0, 4), decode.slice(4)))];
 }
 
 function relErr(ref: Float32Array, got: Float32Array): number {
@@ -54,12 +51,12 @@ function swapNibblesInOneRow(graph: Graph, weightName: string, row: number): Gra
 describe('the quantized tolerance has teeth', () => {
   it('one row of q_proj with swapped nibbles exceeds QUANT_REL_TOL', async () => {
     const { ck, graph } = openFixture('stories260K');
-    const qgraph = quantizeGraph(graph, ck, 'int4');
+    const qgraph = await quantizeGraph(graph, ck, 'int4');
     const broken = swapNibblesInOneRow(qgraph, 'model.layers.0.self_attn.q_proj.weight', 5);
     const golden = loadGolden(join(REPO, 'golden', 'stories260K'));
     const dir = tempDir('teeth');
     try {
-      const ctx = compileContext(ck, { onnxOps: 'ort' }, quantConfig('int4'));
+      const ctx = compileContext(ck, { onnxOps: 'ort' }, testQuantConfig('int4'));
       await onnxTarget.emit(broken, dir, ctx);
       const runner = await onnxTarget.load(dir, broken, ctx);
       const got = await logitsOf(runner, golden.cases, []);
@@ -77,8 +74,8 @@ describe('the quantized tolerance has teeth', () => {
 describe.each(['ort', 'standard'])('onnx %s ops, quantized', (ops) => {
   it.each(CASES)('%s %s matches the reference interpreter on the same bits', async (fixture, q) => {
     const { ck, graph } = openFixture(fixture);
-    const qgraph = quantizeGraph(graph, ck, q);
-    const ctx = compileContext(ck, { onnxOps: ops }, quantConfig(q === 'int8' ? 'int8' : 'int4'));
+    const qgraph = await quantizeGraph(graph, ck, q);
+    const ctx = compileContext(ck, { onnxOps: ops }, testQuantConfig(q));
     const golden = loadGolden(join(REPO, 'golden', fixture));
     const decode = golden.cases.find((c) => c.name === 'long')?.inputIds.slice(0, 10) ?? [];
     const dir = tempDir(`${fixture}-${ops}-${q}`);

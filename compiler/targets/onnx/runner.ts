@@ -1,10 +1,9 @@
 // Runs an emitted artifact in onnxruntime-node (CPU) behind the ModelRunner contract: batch 1,
-// attention_mask all ones over past + seq, caches [kvh, len, d] in, [1, kvh, len, d] for ORT.
+// the KV cache held inside the runner as ORT tensors.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { RtTensor } from '../../interpreter/interpreter.js';
 import type { Graph } from '../../ir/graph.js';
 import type { ModelRunner } from '../runner.js';
 import { MANIFEST_FILE } from './artifact.js';
@@ -46,39 +45,68 @@ function floats(t: ort.Tensor, what: string): Float32Array {
   return t.data;
 }
 
+/**
+ * The artifact as a stateful runner. Its KV cache stays inside as the ORT tensors the session
+ * returned ([1, kvh, len, d], present fed back as past), with an attention_mask of ones over
+ * past + new tokens and explicit position_ids, so a case can start at any position.
+ */
+class OnnxRunner implements ModelRunner {
+  readonly target = 'onnx';
+  readonly vocabSize: number;
+  private cache: ort.Tensor[] = [];
+  private cached = 0;
+  private position = 0;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly info: Graph['info'],
+  ) {
+    this.vocabSize = info.vocabSize;
+    this.reset();
+  }
+
+  reset(): void {
+    const { numLayers, numKvHeads, headDim } = this.info;
+    this.cache = Array.from({ length: 2 * numLayers }, () => new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]));
+    this.cached = 0;
+    this.position = 0;
+  }
+
+  async prefill(ids: readonly number[], startPos = this.position): Promise<Float32Array> {
+    const S = ids.length;
+    const P = this.cached;
+    const feeds: Record<string, ort.Tensor> = {
+      [IO_NAMES.inputIds]: int64(ids, [1, S]),
+      [IO_NAMES.attentionMask]: int64(new Array<number>(P + S).fill(1), [1, P + S]),
+      [IO_NAMES.positionIds]: int64(Array.from(ids, (_, i) => startPos + i), [1, S]),
+    };
+    for (let i = 0; i < this.info.numLayers; i++) {
+      feeds[IO_NAMES.pastKey(i)] = this.cache[2 * i];
+      feeds[IO_NAMES.pastValue(i)] = this.cache[2 * i + 1];
+    }
+    const r = await this.session.run(feeds);
+    const next: ort.Tensor[] = [];
+    for (let i = 0; i < this.info.numLayers; i++) {
+      for (const name of [IO_NAMES.presentKey(i), IO_NAMES.presentValue(i)]) {
+        floats(r[name], name);
+        next.push(r[name]);
+      }
+    }
+    this.cache = next;
+    this.cached = P + S;
+    this.position = startPos + S;
+    return floats(r[IO_NAMES.logits], IO_NAMES.logits);
+  }
+
+  async decode(id: number): Promise<Float32Array> {
+    return this.prefill([id]);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
 export async function onnxRunner(dir: string, graph: Graph, opts: OnnxSessionOptions): Promise<ModelRunner> {
-  const session = await createSession(dir, opts);
-  const { numLayers, numKvHeads, headDim, vocabSize } = graph.info;
-  return {
-    target: 'onnx',
-    vocabSize,
-    forward: async (ids, positions, past) => {
-      const S = ids.length;
-      if (past.length !== 2 * numLayers) throw new Error(`expected ${2 * numLayers} past tensors, got ${past.length}`);
-      const P = past[0].shape[1];
-      const feeds: Record<string, ort.Tensor> = {
-        [IO_NAMES.inputIds]: int64(ids, [1, S]),
-        [IO_NAMES.attentionMask]: int64(new Array<number>(P + S).fill(1), [1, P + S]),
-        [IO_NAMES.positionIds]: int64(positions, [1, S]),
-      };
-      for (let i = 0; i < numLayers; i++) {
-        for (const [j, name] of [IO_NAMES.pastKey(i), IO_NAMES.pastValue(i)].entries()) {
-          const t = past[2 * i + j];
-          if (!(t.data instanceof Float32Array)) throw new TypeError('past k/v must be float32');
-          feeds[name] = new ort.Tensor('float32', t.data, [1, numKvHeads, t.shape[1], headDim]);
-        }
-      }
-      const r = await session.run(feeds);
-      const present: RtTensor[] = [];
-      for (let i = 0; i < numLayers; i++) {
-        for (const name of [IO_NAMES.presentKey(i), IO_NAMES.presentValue(i)]) {
-          const t = r[name];
-          present.push({ shape: [numKvHeads, Number(t.dims[2]), headDim], data: floats(t, name) });
-        }
-      }
-      return { logits: floats(r[IO_NAMES.logits], IO_NAMES.logits), present };
-    },
-    emptyCache: () => Array.from({ length: 2 * numLayers }, () => ({ shape: [numKvHeads, 0, headDim], data: new Float32Array(0) })),
-    dispose: async () => session.release(),
-  };
+  return new OnnxRunner(await createSession(dir, opts), graph.info);
 }

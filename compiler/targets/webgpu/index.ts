@@ -1,17 +1,66 @@
 // The WebGPU target: `llamac compile --target webgpu` writes a folder a browser (or Node with the
 // `webgpu` package) loads with its bundled runtime. See README.md in this folder.
 
+import { FLOAT32_THRESHOLDS, type Thresholds } from '../../verify/verify.js';
 import { DEFAULT_PIPELINE } from '../../passes/registry.js';
-import type { Target } from '../target.js';
+import { defineTarget, type QuantBounds, type VerifyBounds } from '../target.js';
 import { emitWebGpu } from './emit.js';
+import { DEFAULT_LOWER, WEBGPU_LOWERINGS } from './lower.js';
 import { webgpuRunner } from './runner.js';
 
-export const webgpuTarget: Target = {
+export const WEBGPU_OPTIONS = {
+  context: {
+    flag: 'webgpu-context',
+    kind: 'int',
+    min: 16,
+    max: 131072,
+    default: DEFAULT_LOWER.contextLength,
+    help: 'webgpu target: default KV cache length in tokens (capped at the model\'s max positions; load() may pick another)',
+  },
+  prefillChunk: {
+    flag: 'webgpu-prefill-chunk',
+    kind: 'int',
+    min: 1,
+    max: 4096,
+    default: DEFAULT_LOWER.maxTokens,
+    help: 'webgpu target: tokens per prefill submission (activation buffers are sized for it)',
+  },
+} as const;
+
+/**
+ * Quantized artifacts run the interpreter's exact bits (the packer repacks, never re-quantizes) in
+ * float32 with another summation order. Measured worst max abs logit error against the
+ * interpreter over every case and greedy step (lavapipe, 2026-12-04): int8 2.9e-5 (stories260K),
+ * int4 2.9e-5 (stories260K RTN), int4 symmetric + int4 embeddings 2.3e-5 (llama32-tiny-untied);
+ * greedy tokens identical. Against transformers: reported only (quantization error).
+ */
+function heldToInterpreter(quant: string): QuantBounds {
+  const t: Thresholds = { label: `webgpu vs reference (${quant})`, maxAbs: 1e-3, minTop1: null, maxKl: null, greedyMatch: 1 };
+  return { golden: null, vsReference: t };
+}
+
+const BOUNDS: VerifyBounds = {
+  // Measured worst max abs error, every case incl. far (positions 100000+): llama32-tiny 3.2e-5,
+  // llama32-tiny-untied 2.2e-5, stories260K 1.7e-5; greedy decode identical (lavapipe).
+  f32: { golden: FLOAT32_THRESHOLDS, vsReference: null },
+  // Matrices stored as float16 (the kernels widen them to f32), the ONNX target's f16 bound.
+  f16: { golden: { label: 'f16 weights', maxAbs: 2e-2, minTop1: 0.95, maxKl: 1e-3, greedyMatch: 0.95 }, vsReference: null },
+  int8: heldToInterpreter('int8'),
+  int4: heldToInterpreter('int4'),
+  q4_0: heldToInterpreter('q4_0'),
+};
+
+export const webgpuTarget = defineTarget({
   name: 'webgpu',
+  description: 'a folder with WGSL kernels, weight shards and an ES module runtime for browsers and Node (Dawn)',
+  options: WEBGPU_OPTIONS,
   pipeline: DEFAULT_PIPELINE,
-  emit: async (graph, outDir, ctx) => {
-    const s = emitWebGpu(graph, outDir, ctx);
+  lowering: () => WEBGPU_LOWERINGS,
+  bounds: BOUNDS,
+  referenceMode: () => ({ actQuant: 'none' }),
+  emit: async (graph, outDir, ctx, o) => {
+    const s = emitWebGpu(graph, outDir, ctx, { lower: { ...DEFAULT_LOWER, contextLength: o.context, maxTokens: o.prefillChunk } });
     ctx.log(`webgpu: ${(s.weightBytes / 2 ** 20).toFixed(1)} MiB of weights in ${s.shards} shard(s); ${s.steps.decode} steps per decoded token, ${s.steps.prefill} per prefill chunk`);
   },
-  load: async (dir, graph) => webgpuRunner(dir, graph),
-};
+  load: async (dir) => webgpuRunner(dir),
+});

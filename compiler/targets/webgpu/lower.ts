@@ -6,6 +6,7 @@
 import type { AnyNode, Graph, Node, Value } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import { LlamacError } from '../../errors.js';
+import { loweringOf, reject, type LoweringTable } from '../lowering.js';
 import { KERNELS, matOverrides, type KernelName } from '../../../kernels-wgsl/kernels.js';
 import { PLACEHOLDER, type MatrixShardBuffers, type WeightLayout } from './weights.js';
 import type { BufferSpec, DispatchStep, KernelChoice, Num, RopeTable, Schedule, ScheduleModel, Step } from './schedule.js';
@@ -112,15 +113,13 @@ function add(cx: Ctx, label: string, a: string, b: string, y: string, n: number)
   dispatch(cx, label, only('add'), [tokens(n), GX], [a, b, y], [tokens(n, 1024), 1, 1]);
 }
 
-function rejected(op: OpKind): (n: AnyNode) => never {
-  return (n) => {
-    throw new LlamacError(`webgpu: op ${op} (node ${n.name}) has no WebGPU lowering; the target runs the fused graph (drop --no-fuse)`);
-  };
-}
-
 type Lowering<K extends OpKind> = (n: Node<K>, cx: Ctx) => void;
+type WebGpuFns = { readonly [K in OpKind]: Lowering<K> };
 
-const LOWERINGS: { readonly [K in OpKind]: Lowering<K> } = {
+const UNFUSED = 'the WebGPU kernels run the fused graph; drop --no-fuse';
+
+/** Per op its lowering, or why not: the unfused forms have fused kernels instead. */
+export const WEBGPU_LOWERINGS: LoweringTable<WebGpuFns> = {
   embedding: (n, cx) => {
     const m = cx.matrix(n.inputs[0]);
     const out = cx.buf(n.outputs[0]);
@@ -180,16 +179,16 @@ const LOWERINGS: { readonly [K in OpKind]: Lowering<K> } = {
     rmsnorm(cx, `${n.name} norm`, row, cx.vector(n.inputs[1]), normed, H, n.attrs.eps, 1);
     gemvShards(cx, n.name, m, normed, y);
   },
-  rope: rejected('rope'),
-  attention: rejected('attention'),
-  silu: rejected('silu'),
-  mul: rejected('mul'),
-  split: rejected('split'),
+  rope: reject(UNFUSED),
+  attention: reject(UNFUSED),
+  silu: reject(UNFUSED),
+  mul: reject(UNFUSED),
+  split: reject(UNFUSED),
 };
 
 function lowerNode(n: AnyNode, cx: Ctx): void {
   // The mapped LOWERINGS type ties each op to its attrs; indexing by a union needs this one widening.
-  const f = LOWERINGS[n.op] as Lowering<typeof n.op>;
+  const f = loweringOf('webgpu', WEBGPU_LOWERINGS[n.op], n.op) as Lowering<typeof n.op>;
   f(n as never, cx);
 }
 

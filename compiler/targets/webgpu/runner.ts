@@ -3,8 +3,6 @@
 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RtTensor } from '../../interpreter/interpreter.js';
-import type { Graph } from '../../ir/graph.js';
 import { LlamacError } from '../../errors.js';
 import { openGpu, type Gpu } from '../../../kernels-wgsl/gpu.js';
 import type { ModelRunner } from '../runner.js';
@@ -30,31 +28,19 @@ export async function loadArtifact(dir: string, opts: Omit<LoadOptions, 'device'
   }
 }
 
-/**
- * The ModelRunner contract over the stateful runtime: the cache lives on the GPU, so `past` only
- * says how long it must be (0 = a new sequence); present tensors carry shapes, not numbers.
- */
-export async function webgpuRunner(dir: string, graph: Graph): Promise<ModelRunner> {
-  const { model, gpu } = await loadArtifact(dir);
-  const { numLayers, numKvHeads, headDim, vocabSize } = graph.info;
-  const shaped = (len: number): RtTensor[] => Array.from({ length: 2 * numLayers }, () => ({ shape: [numKvHeads, len, headDim], data: new Float32Array(0) }));
+/** The stateful runner contract over the runtime: the KV cache lives on the GPU. */
+export async function webgpuRunner(dir: string, opts: Omit<LoadOptions, 'device'> = {}): Promise<ModelRunner> {
+  const { model, gpu } = await loadArtifact(dir, opts);
   return {
     target: 'webgpu',
-    vocabSize,
-    forward: async (ids, positions, past) => {
-      const P = past.length ? past[0].shape[1] : 0;
-      if (P === 0) model.reset();
-      else if (P !== model.length) throw new Error(`internal: webgpu runner: the GPU cache holds ${model.length} tokens, the caller passed ${P}`);
-      for (let i = 1; i < positions.length; i++) if (positions[i] !== positions[0] + i) throw new Error('internal: webgpu runner takes consecutive positions');
-      // one token after a prefill is a decode step (GEMV + split-K attention), as in generation
-      if (ids.length === 1 && P > 0 && positions[0] === model.position) {
-        await model.decode(ids[0]);
-        return { logits: await model.logits(), present: shaped(model.length) };
-      }
-      const logits = await model.prefill(Array.from(ids), positions[0], { allLogits: true });
-      return { logits, present: shaped(model.length) };
+    vocabSize: model.schedule.model.vocabSize,
+    prefill: async (ids, startPos) => model.prefill(ids, startPos, { allLogits: true }),
+    // a decode step: GEMV + split-K attention, as in generation
+    decode: async (id) => {
+      await model.decode(id);
+      return model.logits();
     },
-    emptyCache: () => shaped(0),
+    reset: () => model.reset(),
     dispose: async () => {
       model.dispose();
       gpu.destroy();
