@@ -29,6 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = t % TPR;
   let r0 = ((wid.x + wid.y * p.gridX) * (WG / TPR) + group) * ROWS;
   let last = p.rows - 1u;
+  setToken(wid.z);
   var acc: array<f32, MAX_ROWS>;
   for (var c = lane; c < p.chunksPerRow; c += TPR * UNROLL) {
     accumulate(&acc, r0, c, true);
@@ -48,6 +49,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let row = ((wid.x + wid.y * p.gridX) * (WG / TPR) + g) * ROWS + r;
     var s = 0.0;
     for (var i = 0u; i < TPR; i++) { s += red[(g * TPR + i) * ROWS + r]; }
-    if (row < p.rows) { y[p.rowBase + row] = s; }
+    if (row < p.rows) { y[yBase + p.rowBase + row] = s; }
   }
 }

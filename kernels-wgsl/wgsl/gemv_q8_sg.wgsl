@@ -16,6 +16,7 @@ override ROWS: u32 = 4u;     // rows per row group, at most MAX_ROWS (8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32,
         @builtin(subgroup_size) width: u32, @builtin(subgroup_id) sg: u32, @builtin(num_subgroups) nsg: u32) {
   let last = p.rows - 1u;
+  setToken(wid.z);
   for (var g = sg; g < GROUPS; g += nsg) {
     let r0 = ((wid.x + wid.y * p.gridX) * GROUPS + g) * ROWS;
     var acc: array<f32, MAX_ROWS>;
@@ -26,7 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
     for (var r = 0u; r < ROWS; r++) {
       var s = subgroupAdd(acc[r]);
       if (KIND == 1u) { s *= scaleAt(min(r0 + r, last)); }
-      if (lane == 0u && r0 + r < p.rows) { y[p.rowBase + r0 + r] = s; }
+      if (lane == 0u && r0 + r < p.rows) { y[yBase + p.rowBase + r0 + r] = s; }
     }
   }
 }

@@ -4,7 +4,8 @@
 // xd[block] = (d, sum of the block's q) — the sum is an integer (|sum| <= 4064, exact in f32) that
 // lets the GEMV subtract an int4 zero point once per block instead of per weight.
 // Past K the block is zero-padded (q = 0), so padded weights contribute nothing.
-// One thread per block: x is at most a few tens of KiB, so this dispatch is short.
+// One thread per block: x is at most a few tens of KiB, so this dispatch is short. Workgroup z is
+// the row of x [rows, K] (blocks of row z at z * blocks), so prefill quantizes every token at once.
 
 override WG: u32 = 64u;
 
@@ -19,8 +20,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> xq: array<u32>;
 @group(0) @binding(3) var<storage, read_write> xd: array<vec2<f32>>;
 
+var<private> xRow: u32;
+
 fn xAt(k: u32) -> f32 {
-  if (k < p.K) { return x[k]; }
+  if (k < p.K) { return x[xRow + k]; }
   return 0.0;
 }
 
@@ -30,7 +33,8 @@ fn xAt(k: u32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let b = (wid.x + wid.y * p.gridX) * WG + t;
   if (b >= p.blocks) { return; }
+  xRow = wid.z * p.K;
   var v: array<f32, 32>;
   for (var i = 0u; i < 32u; i++) { v[i] = xAt(b * 32u + i); }
-  storeQ8Block(b, v);
+  storeQ8Block(wid.z * p.blocks + b, v);
 }

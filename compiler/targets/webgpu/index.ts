@@ -17,6 +17,13 @@ export const WEBGPU_OPTIONS = {
     default: DEFAULT_LOWER.contextLength,
     help: 'webgpu target: default KV cache length in tokens (capped at the model\'s max positions; load() may pick another)',
   },
+  activations: {
+    flag: 'webgpu-activations',
+    kind: 'enum',
+    values: ['float', 'int8'],
+    default: 'float',
+    help: 'webgpu target: x of int4/int8 matmuls as float32 (matches the interpreter) or int8 per block of 32 (packed dot products; matches --act-quant int8)',
+  },
   prefillChunk: {
     flag: 'webgpu-prefill-chunk',
     kind: 'int',
@@ -57,9 +64,10 @@ export const webgpuTarget = defineTarget({
   pipeline: DEFAULT_PIPELINE,
   lowering: () => WEBGPU_LOWERINGS,
   bounds: BOUNDS,
-  referenceMode: () => ({ actQuant: 'none' }),
+  // int8 activations are compared like for like with the interpreter quantizing x the same way
+  referenceMode: (o) => ({ actQuant: o.activations === 'int8' ? 'int8' : 'none' }),
   emit: async (graph, outDir, ctx, o) => {
-    const s = emitWebGpu(graph, outDir, ctx, { lower: { ...DEFAULT_LOWER, contextLength: o.context, maxTokens: o.prefillChunk } });
+    const s = emitWebGpu(graph, outDir, ctx, { lower: { ...DEFAULT_LOWER, contextLength: o.context, maxTokens: o.prefillChunk, activations: o.activations } });
     ctx.log(`webgpu: ${(s.weightBytes / 2 ** 20).toFixed(1)} MiB of weights in ${s.shards} shard(s); ${s.steps.decode} steps per decoded token, ${s.steps.prefill} per prefill chunk`);
   },
   load: async (dir) => webgpuRunner(dir),

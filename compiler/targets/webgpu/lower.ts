@@ -18,9 +18,15 @@ export interface LowerOptions {
   readonly contextLength: number;
   /** the most split-K partitions of decode attention (scratch is sized for it) */
   readonly maxSplits: number;
+  /**
+   * 'int8': quantized matmuls take x as int8 per block of 32 (quant_x + gemv_q8's packed dot
+   * products, every token of a prefill in one batched dispatch), as the interpreter's act-quant mode
+   * does; 'float': x stays float32 (the interpreter's default numerics).
+   */
+  readonly activations: 'float' | 'int8';
 }
 
-export const DEFAULT_LOWER: LowerOptions = { maxTokens: 128, contextLength: 2048, maxSplits: 32 };
+export const DEFAULT_LOWER: LowerOptions = { maxTokens: 128, contextLength: 2048, maxSplits: 32, activations: 'float' };
 
 const T: Num = { v: 'T' };
 const GX: Num = { v: 'gx' };
@@ -99,9 +105,41 @@ function gemvShards(cx: Ctx, label: string, m: Extract<WeightLayout, { kind: 'ma
   }
 }
 
-/** y = x W^T: GEMM over T rows in prefill, GEMV in decode. */
+/**
+ * int8 activations: x [rows, K] -> int8 blocks (quant_x), then gemv_q8 over the shards, workgroup z
+ * = token.
+ */
+function q8Shards(cx: Ctx, label: string, m: Extract<WeightLayout, { kind: 'matrix' }>, x: string, y: string, rows: Num): void {
+  const K = m.meta.cols;
+  const blocks = Math.ceil(K / 32);
+  const xq = cx.temp(cx.opts.maxTokens * blocks * 32);
+  const xd = cx.temp(cx.opts.maxTokens * blocks * 8);
+  dispatch(cx, `${label} quant_x`, only('quant_x'), [K, blocks, GX], [x, xq, xd], [Math.ceil(blocks / 64), 1, rows]);
+  const ROWS = 4;
+  const mat = num(matOverrides(m.meta));
+  // gemv_q8's base variant (TPR threads per row group, workgroup-memory reduction): its subgroup
+  // variant loops over more row groups than subgroups when it cannot know the device's subgroup
+  // size at compile time, and that form gave wrong rows on lavapipe, so it is not scheduled.
+  const base = KERNELS.gemv_q8.variants.base;
+  const per = 16; // rows per workgroup: (WG / TPR) * ROWS on both geometries
+  const choices: KernelChoice[] = [
+    { file: base.file, requires: base.requires, cpu: false, overrides: { ...mat, WG: 64, TPR: 16, ROWS, UNROLL: 1 } },
+    { file: base.file, requires: base.requires, cpu: true, overrides: { ...mat, WG: 32, TPR: 8, ROWS, UNROLL: 1 } },
+  ];
+  for (const s of m.shards) {
+    const uniform: Num[] = [K, s.rows, s.rowBase, m.meta.chunksPerRow, m.meta.groupsPerRow, GX, m.meta.rows];
+    const [gx, gy] = fold(Math.ceil(s.rows / per));
+    if (gy !== 1) throw new LlamacError(`webgpu: ${label}: ${s.rows} rows need a folded grid, which the token-batched q8 GEMV does not take`);
+    dispatch(cx, label, choices, uniform, [s.data, s.scales, s.zeros, xq, xd, y], [gx, 1, rows]);
+  }
+}
+
+const isQuantized = (m: Extract<WeightLayout, { kind: 'matrix' }>): boolean => m.meta.kind === 'int4' || m.meta.kind === 'int8';
+
+/** y = x W^T: GEMM over T rows in prefill, GEMV in decode; int8 activations for quantized W when asked. */
 function matmul(cx: Ctx, label: string, m: Extract<WeightLayout, { kind: 'matrix' }>, x: string, y: string): void {
-  if (cx.program === 'decode') gemvShards(cx, label, m, x, y);
+  if (cx.opts.activations === 'int8' && isQuantized(m)) q8Shards(cx, label, m, x, y, cx.program === 'decode' ? 1 : T);
+  else if (cx.program === 'decode') gemvShards(cx, label, m, x, y);
   else gemmShards(cx, label, m, x, y, T);
 }
 
@@ -177,7 +215,8 @@ export const WEBGPU_LOWERINGS: LoweringTable<WebGpuFns> = {
       cx.steps.push({ label: `${n.name} last row`, copy: { src: x, srcOffset: tokens(H * 4, 1, -H * 4), dst: row, dstOffset: 0, bytes: H * 4 } });
     }
     rmsnorm(cx, `${n.name} norm`, row, cx.vector(n.inputs[1]), normed, H, n.attrs.eps, 1);
-    gemvShards(cx, n.name, m, normed, y);
+    if (cx.opts.activations === 'int8' && isQuantized(m)) q8Shards(cx, n.name, m, normed, y, 1);
+    else gemvShards(cx, n.name, m, normed, y);
   },
   rope: reject(UNFUSED),
   attention: reject(UNFUSED),

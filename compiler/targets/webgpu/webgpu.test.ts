@@ -27,7 +27,7 @@ const opts = (o: Partial<BuildCliOptions> = {}): BuildCliOptions => ({ target: '
 
 interface VerifyJson {
   pass: boolean;
-  cases: Record<string, { max_abs_err: number }>;
+  cases: Record<string, { max_abs_err: number; kl: number }>;
   greedy: { match: number; max_abs_err: number } | null;
   vs_reference?: VerifyJson;
 }
@@ -57,6 +57,23 @@ describe('webgpu target: verify', () => {
     expect(r.vs_reference?.pass).toBe(true);
     for (const c of Object.values(r.vs_reference?.cases ?? {})) expect(c.max_abs_err).toBeLessThanOrEqual(1e-3);
     expect(r.vs_reference?.greedy?.match).toBe(1);
+  });
+});
+
+describe('webgpu target: int8 activations (quant_x + gemv_q8, --webgpu-activations int8)', () => {
+  // Held to the interpreter's act-quant mode (x int8 per block of 32, the same rounding). The two
+  // differ only where an upstream float differs by an ulp at a rounding midpoint and one int8 step
+  // flips: measured worst max abs 0.21 (stories260K long), KL <= 1.5e-4, greedy identical. The CLI's
+  // per-quant bound (1e-3) is the float path's, so `verify` prints FAIL here; these are the checks.
+  it.each(['stories260K', 'llama32-tiny-untied'])('%s int4: matches the interpreter with --act-quant int8', async (fixture) => {
+    const r = await verify(fixture, { quant: 'int4', method: 'rtn', targetOptions: { webgpuActivations: 'int8' } });
+    const v = r.vs_reference;
+    if (!v) throw new Error('no vs_reference report');
+    for (const c of Object.values(v.cases)) {
+      expect(c.kl).toBeLessThanOrEqual(1e-3);
+      expect(c.max_abs_err).toBeLessThanOrEqual(0.5);
+    }
+    expect(v.greedy?.match).toBe(1);
   });
 });
 

@@ -18,6 +18,7 @@ struct Params {
   chunksPerRow: u32,
   groupsPerRow: u32,
   gridX: u32,         // workgroups along x (the grid is folded into 2-D past 65535)
+  ldy: u32,           // row stride of y: workgroup z computes token z of x [T, K] into y [T, ldy]
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,6 +28,18 @@ struct Params {
 @group(0) @binding(4) var<storage, read> xq: array<vec4<u32>>;   // 2 per block of 32
 @group(0) @binding(5) var<storage, read> xd: array<vec2<f32>>;   // (d, sum q) per block
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+
+// token z's int8 blocks (2 vec4 and one (d, sum) per block of 32) and its output row
+var<private> xqBase: u32;
+var<private> xdBase: u32;
+var<private> yBase: u32;
+
+fn setToken(z: u32) {
+  let blocks = (p.K + 31u) / 32u;
+  xqBase = z * 2u * blocks;
+  xdBase = z * blocks;
+  yBase = z * p.ldy;
+}
 
 fn scaleAt(i: u32) -> f32 {
   if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
@@ -75,12 +88,12 @@ fn accumulate(acc: ptr<function, array<f32, MAX_ROWS>>, r0: u32, c_: u32, valid:
   var b = vec4<u32>(0u);
   var ds: vec2<f32>;
   if (KIND == 0u) {
-    a = xq[2u * c];
-    b = xq[2u * c + 1u];
-    ds = xd[c];
+    a = xq[xqBase + 2u * c];
+    b = xq[xqBase + 2u * c + 1u];
+    ds = xd[xdBase + c];
   } else {
-    a = xq[c];
-    ds = xd[c >> 1u];
+    a = xq[xqBase + c];
+    ds = xd[xdBase + (c >> 1u)];
   }
   let last = p.rows - 1u;
   // rows unrolled with constant indices (the ROWS guards fold away): acc stays in registers
