@@ -16,7 +16,8 @@ cd "$(dirname "$0")"
   echo '| ONNX target | `npm run bench:onnx` | [onnx](#onnx-target-onnxruntime-node-cpu-1b-shaped-synthetic-checkpoint-int4) |'
   echo '| NEON kernels | `npm run bench:kernels-arm -- --json` | [kernels-arm](#kernels-arm-arm-neon-kernels-instructions-per-weight-under-qemu) |'
   echo '| WGSL kernels | `npm run -s bench:kernels-wgsl -- --json` | [kernels-wgsl](#kernels-wgsl-gemv-bandwidth-webgpu-via-dawn) |'
-  for f in compiler onnx kernels-arm kernels-wgsl; do
+  echo '| WebGPU target | `npm run bench:webgpu` | [webgpu](#webgpu-target-llamac-runtime-vs-onnxruntime-webgpu-ep-1b-shaped-synthetic-checkpoint-int4) |'
+  for f in compiler onnx kernels-arm kernels-wgsl webgpu; do
     echo
     sed 's/^# /## /' "results/$f.md"
   done
