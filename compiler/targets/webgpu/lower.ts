@@ -8,7 +8,7 @@ import type { OpKind } from '../../ir/ops.js';
 import { LlamacError } from '../../errors.js';
 import { loweringOf, reject, type LoweringTable } from '../lowering.js';
 import { KERNELS, matOverrides, type KernelName } from '../../../kernels-wgsl/kernels.js';
-import { PLACEHOLDER, type MatrixShardBuffers, type WeightLayout } from './weights.js';
+import { BINDING_LIMIT, PLACEHOLDER, type MatrixShardBuffers, type WeightLayout } from './weights.js';
 import type { BufferSpec, DispatchStep, KernelChoice, Num, RopeTable, Schedule, ScheduleModel, Step } from './schedule.js';
 
 export type Program = keyof Schedule['programs'];
@@ -261,6 +261,9 @@ export function lowerGraph(graph: Graph, layouts: ReadonlyMap<number, WeightLayo
   fixed.set(idsIn.id, 'ids');
   buffers.push({ name: 'ids', bytes: opts.maxTokens * 4 });
   const V = Number(logitsOut.type.shape[1]);
+  if (opts.maxTokens * V * 4 > BINDING_LIMIT) {
+    throw new LlamacError(`--webgpu-prefill-chunk: ${opts.maxTokens} tokens x ${V} logits need ${opts.maxTokens * V * 4} bytes, over the ${BINDING_LIMIT}-byte binding every WebGPU device takes (at most ${Math.floor(BINDING_LIMIT / (V * 4))})`);
+  }
   fixed.set(logitsOut.id, 'logits');
   buffers.push({ name: 'logits', bytes: opts.maxTokens * V * 4 });
   const rope: RopeTable[] = [];
