@@ -22,7 +22,7 @@ export const WEBGPU_OPTIONS = {
     kind: 'enum',
     values: ['float', 'int8'],
     default: 'float',
-    help: 'webgpu target: x of int4/int8 matmuls as float32 (matches the interpreter) or int8 per block of 32 (packed dot products; matches --act-quant int8)',
+    help: 'webgpu target: x of int4/int8 matmuls as float32 (matches the interpreter) or int8 per block of 32 (packed dot products; matches the reference target with int8 activations)',
   },
   prefillChunk: {
     flag: 'webgpu-prefill-chunk',
