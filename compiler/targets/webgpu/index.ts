@@ -51,6 +51,7 @@ const BOUNDS: VerifyBounds = {
   // llama32-tiny-untied 2.2e-5, stories260K 1.7e-5; greedy decode identical (lavapipe).
   f32: { golden: FLOAT32_THRESHOLDS, vsReference: null },
   // Matrices stored as float16 (the kernels widen them to f32), the ONNX target's f16 bound.
+  // Measured (stories260K): max abs 1.6e-2, top-1 1.0, KL 7.5e-7, greedy 64/64.
   f16: { golden: { label: 'f16 weights', maxAbs: 2e-2, minTop1: 0.95, maxKl: 1e-3, greedyMatch: 0.95 }, vsReference: null },
   int8: heldToInterpreter('int8'),
   int4: heldToInterpreter('int4'),

@@ -47,6 +47,11 @@ describe('webgpu target: verify', () => {
     expect(r.greedy?.match).toBe(1);
     expect(r.greedy?.max_abs_err).toBeLessThanOrEqual(1e-3);
   });
+  it('stories260K f16 weights pass the f16 bound against transformers', async () => {
+    const r = await verify('stories260K', { quant: 'f16' });
+    expect(r.pass).toBe(true);
+    expect(r.greedy?.match).toBe(1);
+  });
   it.each([
     ['stories260K', { quant: 'int8' }],
     ['stories260K', { quant: 'int4', method: 'rtn' }],
