@@ -18,7 +18,8 @@ cd "$(dirname "$0")"
   echo '| NEON kernels | `npm run bench:kernels-arm -- --json` | [kernels-arm](#kernels-arm-arm-neon-kernels-instructions-per-weight-under-qemu) |'
   echo '| WGSL kernels | `npm run -s bench:kernels-wgsl -- --json` | [kernels-wgsl](#kernels-wgsl-gemv-bandwidth-webgpu-via-dawn) |'
   echo '| NEON target | `npm run bench:neon` | [neon](#neon-target-1b-shaped-int4-under-qemu) |'
-  for f in compiler compile onnx kernels-arm kernels-wgsl neon; do
+  echo '| WebGPU target | `npm run bench:webgpu` | [webgpu](#webgpu-target-llamac-runtime-vs-onnxruntime-webgpu-ep-1b-shaped-synthetic-checkpoint-int4) |'
+  for f in compiler compile onnx kernels-arm kernels-wgsl neon webgpu; do
     echo
     sed 's/^# /## /' "results/$f.md"
   done

@@ -22,7 +22,6 @@ import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu }
 import { gemv, gemvQ8, q8Vector, quantizeX, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GemvQ8Options, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
 import { packedBytes, packQuantized, type PackedMatrix } from '../kernels-wgsl/pack.js';
 import { randomF32, randomQuantized, relMaxErr, rng, ropeInvFreq } from '../kernels-wgsl/reference.js';
-import { decodeLayer, layerScratch, type DecodeLayerOptions, type LayerCache, type LayerShape, type LayerWeights } from '../kernels-wgsl/layer.js';
 import type { QuantizedMatrix, QuantScheme } from '../compiler/ir/quantized.js';
 
 const { onnx } = protoPkg;
@@ -487,87 +486,6 @@ async function benchOrt(q: QuantizedMatrix, x: Float32Array, copies: number, cpu
   }
 }
 
-/** Llama 3.2 1B's decoder layer shapes. */
-const LAYER_1B: LayerShape = { hidden: 2048, heads: 32, kvHeads: 8, headDim: 64, inter: 8192, eps: 1e-5 };
-const LAYER_CONTEXT = 512;
-
-/**
- * GPU time of one decoder layer's decode step (Llama 3.2 1B shapes, int4 g32 weights, a context of
- * 512 tokens): `layers` layers with distinct weight buffers back to back in ONE timestamped pass
- * (past the L2 on a GPU), per layer; both activation paths with the configs the GEMV sweep chose.
- * The KV append (two 512-byte copies) is left out so that the layers stay in one pass.
- */
-async function benchLayer(gpu: Gpu, cpu: boolean, configs: { f32x?: Config; q8x?: Config }, dispatchGpuUs: number | null): Promise<Record<string, unknown>> {
-  const s = LAYER_1B;
-  const layers = cpu ? 2 : 16;
-  const r = rng(2048);
-  const scheme: QuantScheme = { bits: 4, groupSize: 32, symmetric: true, scaleDtype: 'f16', method: 'rtn' };
-  const qd = s.heads * s.headDim;
-  const kvd = s.kvHeads * s.headDim;
-  // one random layer, uploaded `layers` times (distinct buffers, so each layer streams its own bytes)
-  const shapes: [number, number][] = [
-    [qd, s.hidden],
-    [kvd, s.hidden],
-    [kvd, s.hidden],
-    [s.hidden, qd],
-    [s.inter, s.hidden],
-    [s.inter, s.hidden],
-    [s.hidden, s.inter],
-  ];
-  const packed = shapes.map(([n, k]) => packQuantized(randomQuantized(r, n, k, scheme), { maxBindingBytes: gpu.maxBindingBytes }));
-  const layerBytes = packed.reduce((a, p) => a + packedBytes(p), 0);
-  const norm = storage(gpu, Float32Array.from(randomF32(r, s.hidden, 0.5), (v) => 1 + v));
-  const weights: LayerWeights[] = [];
-  for (let i = 0; i < layers; i++) {
-    const [wq, wk, wv, wo, wg, wu, wd] = packed.map((p) => uploadMatrix(gpu, p));
-    weights.push({ wq, wk, wv, wo, wg, wu, wd, norm1: norm, norm2: norm });
-  }
-  const cap = 1024;
-  const cache: LayerCache = {
-    k: storage(gpu, randomF32(r, cap * kvd)),
-    v: storage(gpu, randomF32(r, cap * kvd)),
-    invFreq: storage(gpu, ropeInvFreq(s.headDim, 500000, { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 })),
-    pos: storage(gpu, Uint32Array.of(LAYER_CONTEXT - 1)),
-  };
-  const io = [storage(gpu, randomF32(r, s.hidden)), storage(gpu, s.hidden * 4)];
-  const scratch = layerScratch(gpu, s);
-  const out: Record<string, unknown> = {
-    model: 'Llama 3.2 1B layer shapes (hidden 2048, 32/8 heads of 64, MLP 8192), int4 g32',
-    context: LAYER_CONTEXT,
-    layers_per_pass: layers,
-    weight_mib_per_layer: round(layerBytes / 2 ** 20),
-  };
-  const paths: ('f32x' | 'q8x')[] = gpu.features.dot4 ? ['f32x', 'q8x'] : ['f32x'];
-  for (const path of paths) {
-    const c = configs[path];
-    const opts: DecodeLayerOptions = {
-      path,
-      appendKv: false,
-      gemv: c && path === 'f32x' ? gemvOptions(c) : undefined,
-      gemvQ8: c && path === 'q8x' ? gemvQ8Options(c) : undefined,
-    };
-    const steps = weights.flatMap((w, i) => decodeLayer(gpu, s, w, cache, LAYER_CONTEXT, io[i % 2], io[(i + 1) % 2], scratch, opts));
-    const dispatches = steps.filter((st): st is Dispatch => !('copy' in st));
-    const sec = gpu.features.timestamp ? (await measurePass(gpu, dispatches, cpu ? 0.5 : 0.05)) / layers : (await measure(gpu, dispatches, cpu ? 0.5 : 0.1)) / layers;
-    const perLayer = dispatches.length / layers;
-    out[path] = {
-      us: round(sec * 1e6),
-      // weight bytes over the whole layer time (norms, RoPE, attention and dispatch costs included)
-      gbps: round((layerBytes / sec) * 1e-9),
-      dispatches: perLayer,
-      // the fixed GPU cost of that many dispatches, measured on trivially small ones
-      dispatch_floor_us: dispatchGpuUs === null ? null : round(perLayer * dispatchGpuUs),
-      gemv_config: c ? label(c) : 'default',
-      // 16 such layers (1B), without the embedding gather and the lm_head
-      layers16_tokens_per_s: round(1 / (16 * sec)),
-    };
-  }
-  weights.forEach((w) => [w.wq, w.wk, w.wv, w.wo, w.wg, w.wu, w.wd].forEach((m) => m.destroy()));
-  scratch.destroy();
-  [norm, cache.k, cache.v, cache.invFreq, cache.pos, ...io].forEach((b) => b.destroy());
-  return out;
-}
-
 async function main(): Promise<void> {
   // unquantized pass timestamps (Dawn rounds them by default)
   const gpu = await openGpu({ dawnOptions: ['disable-dawn-features=timestamp_quantization'] });
@@ -607,8 +525,6 @@ async function main(): Promise<void> {
   const dispatchGpuUs = gpu.features.timestamp ? ((await measurePass(gpu, tinyDispatches, cpu ? 0.2 : 0.01)) / tinyDispatches.length) * 1e6 : null;
   log(`read ${bestRead.toFixed(1)} GB/s (pass timestamps ${bestReadTs.toFixed(1)}), dispatch ${dispatchUs.toFixed(2)} us wall, ${dispatchGpuUs?.toFixed(2)} us GPU [${elapsed()}]`);
 
-  // the best int4 configs of the first shape, reused for the decoder-layer measurement
-  const layerConfigs: { f32x?: Config; q8x?: Config } = {};
   for (const [name, scheme] of [
     ['gemv_int4', { bits: 4, groupSize: 32, symmetric: true, scaleDtype: 'f16', method: 'rtn' }],
     ['gemv_int8', { bits: 8, groupSize: 0, symmetric: true, scaleDtype: 'f16', method: 'rtn' }],
@@ -623,7 +539,6 @@ async function main(): Promise<void> {
       const streamTimes = Math.max(2, Math.round(streamBytes / bytes));
       log(`${name} ${N}x${K}: ${(bytes / 2 ** 20).toFixed(2)} MiB per matrix, ${copies} copies per pass, ${streamTimes} stacked for stream [${elapsed()}]`);
       const ours = await benchOurs(gpu, q, x, copies, streamTimes, cpu, 'f32x');
-      if (name === 'gemv_int4' && N === SHAPES[0][0] && K === SHAPES[0][1]) layerConfigs.f32x = ours.bestConfig;
       const ortCopies = Math.max(1, Math.min(copies, Math.floor(ortMaxBytes / bytes)));
       const o = QUICK ? 'skipped (--quick)' : await benchOrt(q, x, ortCopies, cpu);
       const entry: Record<string, unknown> = {
@@ -655,7 +570,6 @@ async function main(): Promise<void> {
       // the int8-activation kernel (another numerics class: x rounded per block of 32), same bytes
       if (gpu.features.dot4) {
         const q8 = await benchOurs(gpu, q, x, copies, streamTimes, cpu, 'q8x');
-        if (name === 'gemv_int4' && N === SHAPES[0][0] && K === SHAPES[0][1]) layerConfigs.q8x = q8.bestConfig;
         entry.q8 = {
           gbps: round(q8.gbps),
           us: round(q8.seconds * 1e6),
@@ -699,8 +613,9 @@ async function main(): Promise<void> {
     };
   }
 
-  result.decode_layer = await benchLayer(gpu, cpu, layerConfigs, dispatchGpuUs);
-  log(`decode_layer ${JSON.stringify(result.decode_layer)} [${elapsed()}]`);
+  // A whole decode step (every layer, embedding and lm_head) is timed through the WebGPU target's
+  // runtime in bench/webgpu.ts, on the schedule lowered from the IR (kernels-wgsl/layer.ts, a
+  // hand-composed layer, is gone: the lowering is the one description of the model).
 
   result.read_gbps = round(bestRead);
   result.read_gbps_timestamp = bestReadTs ? round(bestReadTs) : null;

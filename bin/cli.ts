@@ -5,6 +5,7 @@ import { compileCommand, evalCommand, inspectCommand, synthCommand, verifyComman
 import { buildCommand } from '../compiler/build/command.js';
 import { LlamacError } from '../compiler/errors.js';
 import { escapeControls } from '../compiler/messages.js';
+import { serveDir } from '../compiler/serve.js';
 import { allTargetOptions, lookupTarget, TARGET_NAMES } from '../compiler/targets/index.js';
 import { describeAccepted, type GivenOptions } from '../compiler/targets/options.js';
 import { LLAMAC_VERSION } from '../compiler/version.js';
@@ -206,6 +207,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--layers <n>', 'fewer layers than the preset', positiveInt('--layers'))
     .action((o: { preset: string; out: string; layers?: number }) => {
       synthCommand(o, io.out);
+    });
+
+  program
+    .command('serve <dir>')
+    .description('serve an artifact folder over http (the webgpu target\'s index.html demo) until interrupted')
+    .option('--port <n>', 'port (default 8000; 0 = any free port)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0..65535');
+      return n;
+    })
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .action(async (dir: string, o: { port?: number; host?: string }) => {
+      const s = await serveDir(dir, o.port ?? 8000, o.host ?? '127.0.0.1');
+      io.out(`serving ${dir} at ${s.url} (Ctrl-C stops)`);
+      await new Promise<void>((done) => process.once('SIGINT', () => void s.close().then(done)));
     });
 
   try {

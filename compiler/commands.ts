@@ -123,7 +123,7 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
   let vsReference: VerifyReport | null = null;
   try {
     const key = boundsKey(opts.quant);
-    const refBounds = referenceThresholds(target, key);
+    const refBounds = referenceThresholds(target, key, built.ctx.options);
     if (refBounds) {
       // Held to the interpreter (in the mode the target declares) on the same quantized graph.
       const ref = referenceRunner(built.graph, built.ctx.reader, target.referenceMode(built.ctx.options));
@@ -133,7 +133,7 @@ export async function verifyCommand(model: string, o: BuildCliOptions & { golden
         await ref.dispose();
       }
     }
-    report = await verifyAgainstGolden(runner, golden, o.quant, goldenThresholds(target, key));
+    report = await verifyAgainstGolden(runner, golden, o.quant, goldenThresholds(target, key, built.ctx.options));
   } finally {
     await cleanup();
   }

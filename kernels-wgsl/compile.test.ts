@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileErrors, openGpu, pipelineErrors, repoRoot, type Gpu, type OverrideValues } from './gpu.js';
@@ -30,35 +30,6 @@ function overrideSets(name: string, file: string): OverrideValues[] {
   if (name === 'gemv' && !file.includes('f16')) sets.push({ KIND: 0, MAGIC: false }, { KIND: 1, MAGIC: false });
   return sets;
 }
-
-// WGSL has no include: kernels that share code carry copies between "// ---- shared NAME: ..." and
-// "// ---- end shared NAME ----" markers (blocks may nest); each copy must stay byte-identical.
-const SHARED_BLOCKS: Readonly<Record<string, readonly string[]>> = {
-  weights: ['gemv.wgsl', 'gemv_sg.wgsl', 'gemv_rg.wgsl'],
-  gemv: ['gemv.wgsl', 'gemv_sg.wgsl'],
-  'gemv-f16': ['gemv_f16.wgsl', 'gemv_sg_f16.wgsl'],
-  'gemv-q8': ['gemv_q8.wgsl', 'gemv_q8_sg.wgsl'],
-  gemm: ['gemm.wgsl', 'gemm_f16.wgsl'],
-  'q8-block': ['quant_x.wgsl', 'rmsnorm_q8.wgsl', 'swiglu_q8.wgsl', 'attn_combine_q8.wgsl'],
-};
-
-function sharedBlock(file: string, name: string): string {
-  const src = readFileSync(join(repoRoot(), 'kernels-wgsl', 'wgsl', file), 'utf8');
-  const begin = src.indexOf(`// ---- shared ${name}:`);
-  const end = src.indexOf(`// ---- end shared ${name} ----`);
-  if (begin < 0 || end < begin) throw new Error(`${file}: no markers of the shared block ${name}`);
-  return src.slice(begin, end);
-}
-
-describe('shared WGSL blocks', () => {
-  for (const [name, files] of Object.entries(SHARED_BLOCKS)) {
-    it(`${name} is identical in ${files.join(', ')}`, () => {
-      const first = sharedBlock(files[0], name);
-      expect(first.length).toBeGreaterThan(500);
-      for (const f of files.slice(1)) expect(sharedBlock(f, name), f).toBe(first);
-    });
-  }
-});
 
 describe('every kernel variant compiles on backend=null', () => {
   it('the null adapter offers shader-f16 and subgroups, so every variant is checked', () => {

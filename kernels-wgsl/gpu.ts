@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
+import { composeWgsl } from './compose.js';
 
 let globalsInstalled = false;
 function installGlobals(): void {
@@ -24,10 +25,12 @@ export function repoRoot(): string {
 }
 
 const sourceCache = new Map<string, string>();
+/** A kernel file's WGSL with its shared pieces spliced in (compose.ts). */
 export function wgslSource(file: string): string {
   let src = sourceCache.get(file);
   if (src === undefined) {
-    src = readFileSync(resolve(repoRoot(), 'kernels-wgsl', 'wgsl', file), 'utf8');
+    const dir = resolve(repoRoot(), 'kernels-wgsl', 'wgsl');
+    src = composeWgsl(file, readFileSync(resolve(dir, file), 'utf8'), (piece) => readFileSync(resolve(dir, 'parts', piece), 'utf8'));
     sourceCache.set(file, src);
   }
   return src;

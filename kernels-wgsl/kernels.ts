@@ -69,6 +69,7 @@ export const KERNELS = {
   },
   rmsnorm: { variants: one('rmsnorm.wgsl'), workgroup: () => [256, 1], grid: (s) => fold(s.rows) },
   softmax: { variants: one('softmax.wgsl'), workgroup: () => [256, 1], grid: (s) => fold(s.rows) },
+  rope_qkv: { variants: one('rope_qkv.wgsl'), workgroup: () => [64, 1], grid: (s) => fold(Math.ceil((s.tokens * s.heads * s.half) / 64)) },
   rope: { variants: one('rope.wgsl'), workgroup: () => [64, 1], grid: (s) => fold(Math.ceil((s.tokens * s.heads * s.half) / 64)) },
   // elementwise: 256 threads, 4 elements each
   swiglu: { variants: one('swiglu.wgsl'), workgroup: () => [256, 1], grid: (s) => fold(Math.ceil(s.n / 1024)) },
@@ -155,7 +156,7 @@ export function uploadMatrix(gpu: Gpu, m: PackedMatrix): GpuMatrix {
   };
 }
 
-function matOverrides(m: GpuMatrix['meta']): OverrideValues {
+export function matOverrides(m: GpuMatrix['meta']): OverrideValues {
   return { KIND: KIND_CODE[m.kind], GROUP: m.kind === 'int4' ? m.groupSize : 32, SCALE_F16: m.scaleF16, HAS_ZEROS: m.hasZeros };
 }
 
@@ -311,8 +312,8 @@ export function rmsnormQ8(gpu: Gpu, x: GPUBuffer, weight: GPUBuffer, v: Q8Vector
 }
 
 /** silu(gate) * up over v.K values straight to int8 blocks (= quantizeX of swiglu's output). */
-export function swigluQ8(gpu: Gpu, gate: GPUBuffer, up: GPUBuffer, v: Q8Vector): Dispatch {
-  return simple(gpu, 'swiglu_q8', { blocks: v.blocks }, (gx) => [v.K, v.blocks, gx], [gate, up, v.q, v.d]);
+export function swigluQ8(gpu: Gpu, gate: GPUBuffer, up: GPUBuffer, v: Q8Vector, offsets: { gate: number; up: number } = { gate: 0, up: 0 }): Dispatch {
+  return simple(gpu, 'swiglu_q8', { blocks: v.blocks }, (gx) => [v.K, v.blocks, gx, offsets.gate, offsets.up], [gate, up, v.q, v.d]);
 }
 
 export function softmax(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, rows: number, n: number): Dispatch {
@@ -326,7 +327,28 @@ export function rope(gpu: Gpu, x: GPUBuffer, pos: GPUBuffer, invFreq: GPUBuffer,
 }
 
 export function swiglu(gpu: Gpu, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number): Dispatch {
-  return simple(gpu, 'swiglu', { n }, (gx) => [n, gx], [gate, up, y]);
+  return swigluRows(gpu, { buffer: gate, stride: n, offset: 0 }, { buffer: up, stride: n, offset: 0 }, y, 1, n);
+}
+
+/** A strided view of rows: element (r, c) at buffer[r * stride + offset + c]. */
+export interface RowView {
+  readonly buffer: GPUBuffer;
+  readonly stride: number;
+  readonly offset: number;
+}
+
+/** y [rows, F] = silu(gate) * up over strided views (a fused gate|up [rows, 2F] is both, offsets 0 and F). */
+export function swigluRows(gpu: Gpu, gate: RowView, up: RowView, y: GPUBuffer, rows: number, F: number): Dispatch {
+  return simple(gpu, 'swiglu', { n: rows * F }, (gx) => [rows, F, gate.stride, gate.offset, up.stride, up.offset, gx], [gate.buffer, up.buffer, y]);
+}
+
+/**
+ * RoPE of a fused qkv [T, (Hq + 2 Hkv) D] with host cos/sin tables cs [T, D/2] (vec2): q rotated
+ * into q [T, Hq, D], k rotated and v copied into cache rows row0 .. row0 + T - 1 of kc, vc.
+ */
+export function ropeQkv(gpu: Gpu, s: { Hq: number; Hkv: number; D: number }, T: number, row0: number, qkv: GPUBuffer, cs: GPUBuffer, q: GPUBuffer, kc: GPUBuffer, vc: GPUBuffer): Dispatch {
+  const half = s.D / 2;
+  return simple(gpu, 'rope_qkv', { tokens: T, heads: s.Hq + s.Hkv, half }, (gx) => [T, s.Hq, s.Hkv, half, row0, gx], [qkv, cs, q, kc, vc]);
 }
 
 export function add(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number): Dispatch {

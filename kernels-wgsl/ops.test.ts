@@ -3,7 +3,7 @@ import { roundToF16 } from '../compiler/ir/half.js';
 import type { QuantScheme } from '../compiler/ir/quantized.js';
 import { openGpu, readF32, readU32, run, storage, type Gpu } from './gpu.js';
 import { useGpu } from './test-gpu.js';
-import { add, argmax, attentionDecode, attentionPrefill, decodeScratch, decodeSplits, embed, gemm, rmsnorm, rope, softmax, swiglu, uploadMatrix, variantsFor } from './kernels.js';
+import { add, argmax, attentionDecode, attentionPrefill, decodeScratch, decodeSplits, embed, gemm, rmsnorm, rope, ropeQkv, softmax, swiglu, swigluRows, uploadMatrix, variantsFor } from './kernels.js';
 import { packFloat, packQuantized, type PackedMatrix } from './pack.js';
 import {
   dequantized,
@@ -155,6 +155,64 @@ describe('elementwise and row ops', () => {
     const y = storage(g, x.length * 4);
     await run(g, [rope(g, storage(g, x), storage(g, pos), storage(g, inv), y, T, H, D)]);
     expect(relMaxErr(await readF32(g, y, x.length), refRope(x, T, H, D, pos, inv))).toBeLessThan(TOL_ROPE);
+  });
+  it('rope_qkv: fused qkv rows, host cos/sin tables at far positions, k/v written into cache rows', async () => {
+    const g = need();
+    const r = rng(16);
+    const [T, HQ, HKV, D, ROW0, CAP] = [3, 4, 2, 16, 5, 12];
+    const W = (HQ + 2 * HKV) * D;
+    const qkv = randomF32(r, T * W);
+    const pos = [100000, 100001, 123456];
+    const inv = ropeInvFreq(D, 10000);
+    // the tables the target computes: float32(float32(pos) * inv), cos/sin rounded to float32
+    const cs = new Float32Array(T * D);
+    pos.forEach((p, t) => inv.forEach((f, i) => {
+      const a = Math.fround(Math.fround(p) * f);
+      cs[t * D + 2 * i] = Math.cos(a);
+      cs[t * D + 2 * i + 1] = Math.sin(a);
+    }));
+    const [q, kc, vc] = [storage(g, T * HQ * D * 4), storage(g, new Float32Array(CAP * HKV * D).fill(7)), storage(g, new Float32Array(CAP * HKV * D).fill(7))];
+    await run(g, [ropeQkv(g, { Hq: HQ, Hkv: HKV, D }, T, ROW0, storage(g, qkv), storage(g, cs), q, kc, vc)]);
+    const part = (off: number, H: number): Float32Array => {
+      const out = new Float32Array(T * H * D);
+      for (let t = 0; t < T; t++) out.set(qkv.subarray(t * W + off, t * W + off + H * D), t * H * D);
+      return out;
+    };
+    // rotate_half with the tables (the target's angles; refRope would form them in float64)
+    const rot = (x: Float32Array, H: number): Float32Array => {
+      const y = new Float32Array(x.length);
+      for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let i = 0; i < D / 2; i++) {
+        const [b, c, sn] = [(t * H + h) * D, cs[t * D + 2 * i], cs[t * D + 2 * i + 1]];
+        y[b + i] = x[b + i] * c - x[b + i + D / 2] * sn;
+        y[b + i + D / 2] = x[b + i + D / 2] * c + x[b + i] * sn;
+      }
+      return y;
+    };
+    expect(relMaxErr(await readF32(g, q, T * HQ * D), rot(part(0, HQ), HQ))).toBeLessThan(TOL_F32);
+    const kAll = await readF32(g, kc, CAP * HKV * D);
+    const vAll = await readF32(g, vc, CAP * HKV * D);
+    const rows = (a: Float32Array): Float32Array => a.subarray(ROW0 * HKV * D, (ROW0 + T) * HKV * D);
+    expect(relMaxErr(rows(kAll), rot(part(HQ * D, HKV), HKV))).toBeLessThan(TOL_F32);
+    expect(Array.from(rows(vAll))).toEqual(Array.from(part((HQ + HKV) * D, HKV)));
+    // rows outside the written range are untouched
+    expect(kAll[0]).toBe(7);
+    expect(vAll[(ROW0 + T) * HKV * D]).toBe(7);
+  });
+  it('swiglu over a fused gate|up [rows, 2F] (strided views, ragged F)', async () => {
+    const g = need();
+    const r = rng(17);
+    const [rows, F] = [3, 173];
+    const gu = randomF32(r, rows * 2 * F, 4);
+    const y = storage(g, rows * F * 4);
+    const b = storage(g, gu);
+    await run(g, [swigluRows(g, { buffer: b, stride: 2 * F, offset: 0 }, { buffer: b, stride: 2 * F, offset: F }, y, rows, F)]);
+    const gate = new Float32Array(rows * F);
+    const up = new Float32Array(rows * F);
+    for (let i = 0; i < rows; i++) {
+      gate.set(gu.subarray(i * 2 * F, i * 2 * F + F), i * F);
+      up.set(gu.subarray(i * 2 * F + F, (i + 1) * 2 * F), i * F);
+    }
+    expect(relMaxErr(await readF32(g, y, rows * F), refSwiglu(gate, up))).toBeLessThan(TOL_F32);
   });
   it('swiglu and residual add (ragged n)', async () => {
     const g = need();

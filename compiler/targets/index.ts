@@ -7,8 +7,9 @@ import { onnxTarget } from './onnx/index.js';
 import { optionKey } from './options.js';
 import { referenceTarget } from './reference.js';
 import type { Target } from './target.js';
+import { webgpuTarget } from './webgpu/index.js';
 
-export const TARGETS: readonly Target[] = [referenceTarget, onnxTarget, neonTarget];
+export const TARGETS: readonly Target[] = [referenceTarget, onnxTarget, neonTarget, webgpuTarget];
 
 export const TARGET_NAMES: readonly string[] = TARGETS.map((t) => t.name);
 

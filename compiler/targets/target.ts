@@ -51,6 +51,8 @@ export interface TargetDef<S extends OptionSpecs> {
   /** Per op kind its lowering or reject('why'); checked over the graph before anything is written. */
   lowering(opts: OptionValues<S>): OpSupport;
   readonly bounds: VerifyBounds;
+  /** Bounds for these option values when an option changes the numerics (default: `bounds`). */
+  boundsFor?(opts: OptionValues<S>): VerifyBounds;
   /**
    * The interpreter mode the target's vsReference bounds compare with: float activations, or int8
    * activations for targets whose quantized matmuls quantize x (kernels-arm, the WGSL q8 path).
@@ -69,6 +71,8 @@ export interface Target {
   readonly options: OptionSpecs;
   readonly pipeline: readonly string[];
   readonly bounds: VerifyBounds;
+  /** The bounds that apply with these options (an option such as int8 activations may change them). */
+  boundsFor(given: GivenOptions): VerifyBounds;
   /** Throws a LlamacError naming the option when a given string is not valid for this target. */
   checkOptions(given: GivenOptions): void;
   /** The lowering table for these options (types erased): per op kind a lowering or a rejection. */
@@ -88,6 +92,7 @@ export function defineTarget<S extends OptionSpecs>(def: TargetDef<S>): Target {
     options: def.options,
     pipeline: def.pipeline,
     bounds: def.bounds,
+    boundsFor: (given) => def.boundsFor?.(typed(given)) ?? def.bounds,
     checkOptions: (given) => void typed(given),
     lowering: (given) => def.lowering(typed(given)),
     checkSupport: (graph, given) => assertSupported(def.name, def.lowering(typed(given)), graph),

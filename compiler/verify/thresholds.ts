@@ -3,6 +3,7 @@
 // picks the entry and holds the shared float32 bound.
 
 import type { QuantConfig, QuantName } from '../passes/quant-config.js';
+import type { GivenOptions } from '../targets/options.js';
 import type { Target } from '../targets/target.js';
 import type { Thresholds } from './verify.js';
 
@@ -19,11 +20,11 @@ export function boundsKey(quant: QuantConfig): QuantName {
 }
 
 /** Bounds against transformers' goldens (reported only where the target declares none). */
-export function goldenThresholds(target: Target, quant: QuantName): Thresholds {
-  return target.bounds[quant].golden ?? REPORT_ONLY;
+export function goldenThresholds(target: Target, quant: QuantName, given: GivenOptions = {}): Thresholds {
+  return target.boundsFor(given)[quant].golden ?? REPORT_ONLY;
 }
 
 /** Bounds against the interpreter on the same graph, or null when the target is not held to it. */
-export function referenceThresholds(target: Target, quant: QuantName): Thresholds | null {
-  return target.bounds[quant].vsReference;
+export function referenceThresholds(target: Target, quant: QuantName, given: GivenOptions = {}): Thresholds | null {
+  return target.boundsFor(given)[quant].vsReference;
 }

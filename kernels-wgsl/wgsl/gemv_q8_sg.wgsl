@@ -5,121 +5,18 @@ enable subgroups;
 // workgroup memory, no barrier. The subgroup size is only known on the device, so a workgroup owns
 // GROUPS = WG / (the adapter's smallest subgroup size) row groups and subgroup s takes row groups
 // s, s + num_subgroups, ... (all of them whatever size the compiler picks). Needs 'subgroups'.
-//
-// GEMV for decode with int8 activations: y[rowBase + r] = sum_k W[r, k] * x[k], where x has been
-// quantized per block of 32 by quant_x.wgsl (xq int8, xd = (d, sum of q) per block). The weight
-// integers meet the activation integers in packed 4 x 8-bit dot products (dot4I8Packed: one DP4A
-// on GPUs that have it), so a 32-weight int4 chunk costs 8 dot products and 8 mask/shift ops
-// instead of 32 conversions and 32 fmas. The integer sums are exact; each block adds
-//   int4: (sum q*xq - zero * sum xq) * scale * d     int8: sum q*xq * d   (times the row scale)
-// in f32. The only approximation against the float kernels is x itself (round to 1/254 of the
-// block's max |x|), the same trade as llama.cpp's q8_1 activations and ORT MatMulNBits'
-// accuracy_level 4. Weight layout and bindings 1-3 as gemv.wgsl (see kernels-wgsl/README.md);
-// KIND 0 int4 (any GROUP multiple of 32, symmetric or not, f16/f32 scales), 1 int8 per channel.
 
-override KIND: u32 = 0u;
-override GROUP: u32 = 32u;
-override SCALE_F16: bool = true;
-override HAS_ZEROS: bool = false;
 override WG: u32 = 64u;      // threads per workgroup
 override GROUPS: u32 = 2u;   // row groups per workgroup: WG / the smallest subgroup size
-// chunks per loop trip per row: 2 issues the next chunk's loads before this one's math (more
-// bytes in flight per thread when a row has few chunks per lane)
-override UNROLL: u32 = 1u;
 override ROWS: u32 = 4u;     // rows per row group, at most MAX_ROWS (8)
 
-const MAX_ROWS: u32 = 8u;
-
-struct Params {
-  K: u32,
-  rows: u32,          // rows in this shard
-  rowBase: u32,       // first output row of this shard
-  chunksPerRow: u32,
-  groupsPerRow: u32,
-  gridX: u32,         // workgroups along x (the grid is folded into 2-D past 65535)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read> zeros: array<u32>;
-@group(0) @binding(4) var<storage, read> xq: array<vec4<u32>>;   // 2 per block of 32
-@group(0) @binding(5) var<storage, read> xd: array<vec2<f32>>;   // (d, sum q) per block
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
-
-// ---- shared gemv-q8: int8-activation helpers. WGSL has no include, so gemv_q8.wgsl and
-// gemv_q8_sg.wgsl carry identical copies of this block (compile.test.ts checks it) ----
-fn scaleAt(i: u32) -> f32 {
-  if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
-  return bitcast<f32>(scales[i]);
-}
-
-fn zeroAt(i: u32) -> f32 {
-  if (HAS_ZEROS) { return f32((zeros[i >> 3u] >> ((i & 7u) * 4u)) & 15u); }
-  return 8.0;
-}
-
-const NIBBLES: u32 = 0x0F0F0F0Fu;
-
-// sum over one int4 chunk of q * xq. Word j of the chunk holds k = 8j..8j+3 in its low nibbles and
-// k = 8j+4..8j+7 in its high nibbles; activation word i holds k = 4i..4i+3 (a: words 0-3, b: 4-7).
-// The nibbles 0..15 are valid non-negative int8 lanes as they are.
-fn dotInt4(wv: vec4<u32>, a: vec4<u32>, b: vec4<u32>) -> i32 {
-  return (dot4I8Packed(wv.x & NIBBLES, a.x) + dot4I8Packed((wv.x >> 4u) & NIBBLES, a.y))
-       + (dot4I8Packed(wv.y & NIBBLES, a.z) + dot4I8Packed((wv.y >> 4u) & NIBBLES, a.w))
-       + (dot4I8Packed(wv.z & NIBBLES, b.x) + dot4I8Packed((wv.z >> 4u) & NIBBLES, b.y))
-       + (dot4I8Packed(wv.w & NIBBLES, b.z) + dot4I8Packed((wv.w >> 4u) & NIBBLES, b.w));
-}
-
-fn dotInt8(wv: vec4<u32>, a: vec4<u32>) -> i32 {
-  return (dot4I8Packed(wv.x, a.x) + dot4I8Packed(wv.y, a.y)) + (dot4I8Packed(wv.z, a.z) + dot4I8Packed(wv.w, a.w));
-}
-
-// One row's contribution of chunk c. int4: the chunk is block c of x (a, b its two halves).
-// int8: the chunk is half c & 1 of block c >> 1 (a), the row scale is applied at the end.
-fn rowChunk(row: u32, c: u32, a: vec4<u32>, b: vec4<u32>, ds: vec2<f32>) -> f32 {
-  let wv = w[row * p.chunksPerRow + c];
-  if (KIND == 0u) {
-    let gi = row * p.groupsPerRow + (c * 32u) / GROUP;
-    // exact: |dot| and |zero * sum| are integers below 2^16
-    return (f32(dotInt4(wv, a, b)) - zeroAt(gi) * ds.y) * (scaleAt(gi) * ds.x);
-  }
-  return f32(dotInt8(wv, a)) * ds.x;
-}
-
-// Adds chunk c of rows r0 .. r0 + ROWS - 1 to acc (nothing when !valid: c is clamped, so the
-// loads stay in bounds and the code stays branch-free). Rows past the shard repeat its last row,
-// whose results are never stored.
-fn accumulate(acc: ptr<function, array<f32, MAX_ROWS>>, r0: u32, c_: u32, valid: bool) {
-  let c = min(c_, p.chunksPerRow - 1u);
-  var a: vec4<u32>;
-  var b = vec4<u32>(0u);
-  var ds: vec2<f32>;
-  if (KIND == 0u) {
-    a = xq[2u * c];
-    b = xq[2u * c + 1u];
-    ds = xd[c];
-  } else {
-    a = xq[c];
-    ds = xd[c >> 1u];
-  }
-  let last = p.rows - 1u;
-  // rows unrolled with constant indices (the ROWS guards fold away): acc stays in registers
-  if (ROWS > 0u) { (*acc)[0] += select(0.0, rowChunk(min(r0, last), c, a, b, ds), valid); }
-  if (ROWS > 1u) { (*acc)[1] += select(0.0, rowChunk(min(r0 + 1u, last), c, a, b, ds), valid); }
-  if (ROWS > 2u) { (*acc)[2] += select(0.0, rowChunk(min(r0 + 2u, last), c, a, b, ds), valid); }
-  if (ROWS > 3u) { (*acc)[3] += select(0.0, rowChunk(min(r0 + 3u, last), c, a, b, ds), valid); }
-  if (ROWS > 4u) { (*acc)[4] += select(0.0, rowChunk(min(r0 + 4u, last), c, a, b, ds), valid); }
-  if (ROWS > 5u) { (*acc)[5] += select(0.0, rowChunk(min(r0 + 5u, last), c, a, b, ds), valid); }
-  if (ROWS > 6u) { (*acc)[6] += select(0.0, rowChunk(min(r0 + 6u, last), c, a, b, ds), valid); }
-  if (ROWS > 7u) { (*acc)[7] += select(0.0, rowChunk(min(r0 + 7u, last), c, a, b, ds), valid); }
-}
-// ---- end shared gemv-q8 ----
+// #include gemv-q8.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32,
         @builtin(subgroup_size) width: u32, @builtin(subgroup_id) sg: u32, @builtin(num_subgroups) nsg: u32) {
   let last = p.rows - 1u;
+  setToken(wid.z);
   for (var g = sg; g < GROUPS; g += nsg) {
     let r0 = ((wid.x + wid.y * p.gridX) * GROUPS + g) * ROWS;
     var acc: array<f32, MAX_ROWS>;
@@ -130,7 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
     for (var r = 0u; r < ROWS; r++) {
       var s = subgroupAdd(acc[r]);
       if (KIND == 1u) { s *= scaleAt(min(r0 + r, last)); }
-      if (lane == 0u && r0 + r < p.rows) { y[p.rowBase + r0 + r] = s; }
+      if (lane == 0u && r0 + r < p.rows) { y[yBase + p.rowBase + r0 + r] = s; }
     }
   }
 }
