@@ -13,6 +13,7 @@ import { sha256File } from '../targets/onnx/artifact.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { llamacCodeHash } from './code-hash.js';
 import { cellInputs, cellKey, hashFile, hashFolder, packageName, runCell, type CellOutput, type ResolvedModel } from './cell.js';
 import type { CellJob, CellMessage } from './cell-worker.js';
 import type { BuildSpec, CellSpec, ModelSpec } from './schema.js';
@@ -197,7 +198,9 @@ export async function runBuild(spec: BuildSpec, o: BuildRunOptions): Promise<Bui
     const dest = join(spec.out, `${name}.tar.gz`);
     const base = { id: cell.id, model: cell.model.name, target: cell.target.label, quant: cell.quant.label };
     const c0 = performance.now();
-    const hit = o.cacheDir ? cacheLookup(o.cacheDir, key, name) : null;
+    // The package is named by its inputs; the cache entry also by llamac's code (see code-hash.ts).
+    const cacheKey = cellKey({ key, code: llamacCodeHash() });
+    const hit = o.cacheDir ? cacheLookup(o.cacheDir, cacheKey, name) : null;
     if (hit) {
       placeArchive(hit.archive, dest);
       o.log(`${cell.id}: cached (${name})`);
@@ -208,7 +211,7 @@ export async function runBuild(spec: BuildSpec, o: BuildRunOptions): Promise<Bui
     try {
       const r = await runCellThreaded({ cell, model: m, key, layouts: spec.layouts, outDir: spec.out }, o.jobs > 1, o.log);
       const pass = r.verification.pass;
-      if (pass && o.cacheDir) cacheStore(o.cacheDir, key, r.archive, { sha256: r.sha256, bytes: r.bytes, verification: r.verification });
+      if (pass && o.cacheDir) cacheStore(o.cacheDir, cacheKey, r.archive, { sha256: r.sha256, bytes: r.bytes, verification: r.verification });
       // A package that failed verification is not left where CI uploads packages from.
       if (!pass) rmSync(r.archive, { force: true });
       o.log(`${cell.id}: ${pass ? 'pass' : 'FAIL'}`);
