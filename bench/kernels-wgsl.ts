@@ -21,7 +21,7 @@ import protoPkg from 'onnx-proto';
 import { openGpu, readBytes, readF32, storage, encode, type Dispatch, type Gpu } from '../kernels-wgsl/gpu.js';
 import { gemv, gemvQ8, q8Vector, quantizeX, readKernel, uploadMatrix, variantsFor, type GemvOptions, type GemvQ8Options, type GpuMatrix, type MatVariant } from '../kernels-wgsl/kernels.js';
 import { packedBytes, packQuantized, type PackedMatrix } from '../kernels-wgsl/pack.js';
-import { randomF32, randomQuantized, relMaxErr, rng, ropeInvFreq } from '../kernels-wgsl/reference.js';
+import { randomF32, randomQuantized, relMaxErr, rng } from '../kernels-wgsl/reference.js';
 import type { QuantizedMatrix, QuantScheme } from '../compiler/ir/quantized.js';
 
 const { onnx } = protoPkg;

@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildForTarget, emitArtifact, loadModel } from '../compiler/compile.js';
 import { makeQuantConfig } from '../compiler/passes/quant-config.js';
 import { synthCheckpoint } from '../compiler/synth.js';

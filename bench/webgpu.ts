@@ -7,7 +7,7 @@
 // Run: npm run build && node dist/bench/webgpu.js [--layers N] [--prefill 128] [--decode 16] [--reps 3]
 //      [--checkpoint DIR] [--no-ort] [--out FILE] [--json]
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -1,9 +1,9 @@
 // Host layer: device acquisition, WGSL lookup, cached pipelines, buffers and read-back.
 // Everything kernel-specific (bindings, overrides, dispatch geometry) lives in kernels.ts as data.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { create, globals } from 'webgpu';
+import { packageRoot } from '../compiler/package-root.js';
 import { composeWgsl } from './compose.js';
 
 let globalsInstalled = false;
@@ -15,13 +15,7 @@ function installGlobals(): void {
 
 /** The repository root: walk up from this file to package.json (works from src and from dist/). */
 export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'kernels-wgsl', 'wgsl'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('kernels-wgsl: repository root (package.json + kernels-wgsl/wgsl) not found');
-    dir = up;
-  }
+  return packageRoot(['kernels-wgsl/wgsl'], 'kernels-wgsl');
 }
 
 const sourceCache = new Map<string, string>();

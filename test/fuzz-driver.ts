@@ -12,19 +12,10 @@ import { openCheckpoint } from '../compiler/checkpoint/checkpoint.js';
 import { importLlama } from '../compiler/frontend/llama.js';
 import { referenceRunner, runCase as runFresh } from '../compiler/targets/runner.js';
 import { LlamacError } from '../compiler/errors.js';
+import { rng } from '../compiler/random.js';
 
 type Rng = () => number;
 
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
@@ -186,7 +177,7 @@ const deadline = Date.now() + Number(budgetText);
 const FIXTURES = ['stories260K', 'llama32-tiny', 'llama32-tiny-untied'];
 const sources = new Map(FIXTURES.map((f) => [f, { config: readFileSync(join(fixtures, f, 'config.json'), 'utf8'), st: readFileSync(join(fixtures, f, 'model.safetensors')) }]));
 for (let i = 0; i < Number(maxText) && Date.now() < deadline; i++) {
-  const r = mulberry32(seed * 1_000_003 + i);
+  const r = rng(seed * 1_000_003 + i);
   const fixture = pick(r, FIXTURES);
   const src = sources.get(fixture) as { config: string; st: Buffer };
   const dir = join(work, `case-${i}`);

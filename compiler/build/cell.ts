@@ -10,7 +10,7 @@ import { buildForTarget, loadModel, type BuildOptions } from '../compile.js';
 import { loadTokenIds } from '../eval/perplexity.js';
 import { makeTempDir, OUT_TEMP_PREFIX, RUN_TEMP_PREFIX } from '../output.js';
 import { makeQuantConfig } from '../passes/quant-config.js';
-import { sha256File } from '../targets/onnx/artifact.js';
+import { sha256File } from '../hash.js';
 import { loadGolden } from '../verify/golden.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { writeArchive, type ArchiveFile } from './archive.js';

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { resolveModelPath } from '../checkpoint/hub.js';
 import { LlamacError } from '../errors.js';
 import { makeTempDir, OUT_TEMP_PREFIX } from '../output.js';
-import { sha256File } from '../targets/onnx/artifact.js';
+import { sha256File } from '../hash.js';
 import { LLAMAC_VERSION } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';

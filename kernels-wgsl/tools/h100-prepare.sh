@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds .h100/ (git-ignored; list it in .git/info/exclude) for running the WGSL benchmark on the
-# GPU machine, which has no Node and no Vulkan loader: an xz'd node binary, dawn.node and ORT's
+# Builds .h100/ (git-ignored) for running the WGSL kernel benchmark and the WebGPU target's bench
+# (bench/tools/webgpu-gpu-run.sh) on the GPU machine, which has no Node and no Vulkan loader: an xz'd node binary, dawn.node and ORT's
 # library, Debian's libvulkan.so.1, an ICD manifest for NVIDIA's EGL library, and a tarball of
 # the JS the bench imports (node_modules subset + the compiled dist/: all of dist/compiler, ~1 MB,
 # so a new import there cannot break the GPU run). Stays well under 64 MiB.
@@ -28,5 +28,5 @@ tar -cJf "$OUT/js.tar.xz" \
   --exclude='libonnxruntime.so.1' \
   package.json node_modules/webgpu node_modules/onnxruntime-node node_modules/onnxruntime-common \
   node_modules/onnx-proto node_modules/protobufjs node_modules/@protobufjs node_modules/long \
-  dist/bench/kernels-wgsl.js dist/kernels-wgsl dist/compiler
+  dist/bench/kernels-wgsl.js dist/bench/webgpu.js dist/kernels-wgsl dist/compiler
 du -sh "$OUT" "$OUT"/*

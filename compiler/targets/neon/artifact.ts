@@ -3,24 +3,18 @@
 // the checkpoint's tokenizer files and manifest.json (sha256 and size of every file, options,
 // version). Everything is a pure function of the inputs, so a rebuild is byte-identical.
 
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ModelInfo } from '../../ir/graph.js';
+import { sha256File } from '../../hash.js';
+import { packageRoot } from '../../package-root.js';
 import { LLAMAC_VERSION } from '../../version.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
 /** The repository root (source tree or dist/ alike): the folder holding kernels-arm/ and this target's runtime/. */
 export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'kernels-arm', 'src')) && existsSync(join(dir, 'compiler', 'targets', 'neon', 'runtime'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('neon target: repository root (package.json, kernels-arm/, compiler/targets/neon/runtime/) not found');
-    dir = up;
-  }
+  return packageRoot(['kernels-arm/src', 'compiler/targets/neon/runtime'], 'neon target');
 }
 
 const RUNTIME_FILES = ['lc_format.h', 'lc_model.h', 'lc_model.c', 'lc_sha256.h', 'lc_sha256.c', 'llamac_run.c'];
@@ -161,21 +155,6 @@ Model: ${info.numLayers} layers, hidden ${info.hiddenSize}, heads ${info.numHead
 /** Tokenizer and generation files worth carrying beside the model. */
 const COPIED = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|tokenizer\.model|tok\d*\.bin)$/;
 
-function sha256File(path: string): string {
-  const h = createHash('sha256');
-  const buf = Buffer.alloc(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];

@@ -1,27 +1,12 @@
 // sha256 of files for the manifest, in this thread or (for the multi-GB source checkpoint) in a
 // worker thread that runs beside the writer.
 
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sha256File } from '../../hash.js';
 import { Worker } from 'node:worker_threads';
 
-/** sha256 of a file, read in 16 MiB pieces (the data file can exceed memory comfort). */
-export function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const buf = new Uint8Array(16 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
+export { sha256File } from '../../hash.js';
 
 export interface BackgroundHashes {
   /** file -> sha256 hex, for every file asked. */

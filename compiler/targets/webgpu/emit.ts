@@ -2,10 +2,10 @@
 // schedule lowered from the IR, the composed WGSL of every kernel variant it may choose, the
 // runtime (ES module + .d.ts), the demo page, and the checkpoint's config and tokenizer files.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Graph } from '../../ir/graph.js';
+import { packageRoot } from '../../package-root.js';
 import { LLAMAC_VERSION } from '../../version.js';
 import { composeWgsl } from '../../../kernels-wgsl/compose.js';
 import { copyTokenizerFiles, describeFile } from '../onnx/artifact.js';
@@ -21,13 +21,7 @@ const RUNTIME_FILES = [RUNTIME_FILE, 'llamac-webgpu.d.ts', 'index.html'];
 
 /** The repository root (package.json + kernels-wgsl/wgsl): works from sources and from dist/. */
 function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'kernels-wgsl', 'wgsl'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('webgpu target: repository root (package.json + kernels-wgsl/wgsl) not found');
-    dir = up;
-  }
+  return packageRoot(['kernels-wgsl/wgsl'], 'webgpu target');
 }
 
 export function runtimeDir(): string {

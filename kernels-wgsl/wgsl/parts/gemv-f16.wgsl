@@ -17,54 +17,12 @@ override XS: u32 = WG * 9u;
 
 const MAX_ROWS: u32 = 16u;
 
-struct Params {
-  K: u32,
-  rows: u32,          // rows in this shard
-  rowBase: u32,       // first output row of this shard
-  chunksPerRow: u32,
-  groupsPerRow: u32,
-  gridX: u32,         // workgroups along x (the grid is folded into 2-D past 65535)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read> zeros: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+// #include gemv-io.wgsl
 
 var<workgroup> red: array<f32, RED>;
 var<workgroup> xsh: array<vec4<f32>, XS>;
 
-fn chunkValues() -> u32 {
-  switch KIND {
-    case 0u: { return 32u; }
-    case 1u: { return 16u; }
-    case 2u: { return 8u; }
-    default: { return 4u; }
-  }
-}
-
-fn scaleAt(i: u32) -> f32 {
-  if (SCALE_F16) { return unpack2x16float(scales[i >> 1u])[i & 1u]; }
-  return bitcast<f32>(scales[i]);
-}
-
-fn zeroAt(i: u32) -> f32 {
-  if (HAS_ZEROS) { return f32((zeros[i >> 3u] >> ((i & 7u) * 4u)) & 15u); }
-  return 8.0;
-}
-
-fn xAt(k: u32) -> f32 {
-  if (k < p.K) { return x[k]; }
-  return 0.0;
-}
-
-// x[k .. k+4), bounds-checked only for the ragged last chunk.
-fn x4(k: u32, full: bool) -> vec4<f32> {
-  if (full) { return vec4<f32>(x[k], x[k + 1u], x[k + 2u], x[k + 3u]); }
-  return vec4<f32>(xAt(k), xAt(k + 1u), xAt(k + 2u), xAt(k + 3u));
-}
+// #include weight-access.wgsl
 
 fn scaleAtH(i: u32) -> f16 {
   if (SCALE_F16) { return bitcast<vec2<f16>>(scales[i >> 1u])[i & 1u]; }

@@ -20,21 +20,7 @@ override XS: u32 = WG * 9u;
 
 const MAX_ROWS: u32 = 16u;
 
-struct Params {
-  K: u32,
-  rows: u32,          // rows in this shard
-  rowBase: u32,       // first output row of this shard
-  chunksPerRow: u32,
-  groupsPerRow: u32,
-  gridX: u32,         // workgroups along x (the grid is folded into 2-D past 65535)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read> zeros: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+// #include gemv-io.wgsl
 
 var<workgroup> red: array<f32, RED>;
 var<workgroup> xsh: array<vec4<f32>, XS>;
